@@ -1,0 +1,25 @@
+// JSON helpers shared by every role: serialization with plain decimal numbers and typed
+// field readers that report the field at fault.
+#pragma once
+
+#include "node/core/error.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace node::core {
+
+namespace json = boost::json;
+
+// Serializes like boost::json::serialize, except that doubles are written as the shortest
+// decimal that reads back the same ("199.99", "0.30000000000000004", "1005.0"), never in
+// exponent form unless the magnitude needs it. Non-finite doubles are written as null.
+std::string to_json(const json::value& v);
+
+// Parses a request body; a syntax error is a 400 bad_request naming the offset.
+result<json::value> parse_json(std::string_view body);
+
+}  // namespace node::core

@@ -1,0 +1,78 @@
+// The HTTP/1.1 server every role runs behind: one accept loop, one coroutine per
+// connection, keep-alive, limits and timeouts, CORS, the contract's JSON errors,
+// per-request metrics and log lines. Roles only register routes. Loop thread only.
+#pragma once
+
+#include "node/core/metrics.hpp"
+#include "node/http/beast.hpp"
+#include "node/http/router.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <string>
+
+namespace node::http {
+
+struct server_limits {
+  std::size_t max_body = 1024 * 1024;
+  std::size_t max_header = 16 * 1024;
+  std::chrono::milliseconds read_timeout{10'000};  // to receive one whole request
+  std::chrono::milliseconds idle_timeout{60'000};  // between requests on a kept-alive connection
+  std::size_t max_connections = 4096;
+  std::chrono::milliseconds stop_timeout{10'000};  // in-flight requests get this long at stop
+};
+
+struct server_options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: an ephemeral port, see port()
+  std::string name;        // the role, for log lines
+  std::string cors_origin = "*";
+  server_limits limits;
+};
+
+class server {
+ public:
+  server(asio::any_io_executor ex, server_options opts, const router& routes,
+         core::metrics& metrics);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Binds and listens; fails with a message naming the address (in use, bad host).
+  core::result<void> listen();
+  std::uint16_t port() const { return port_; }
+  // Starts the accept loop.
+  void start();
+  // Stops accepting, closes idle connections, lets in-flight requests finish (their answers
+  // close the connection) and force-closes what is left after stop_timeout. `done` runs on
+  // the loop once every connection is closed.
+  void stop(std::function<void()> done);
+
+ private:
+  struct session;
+  asio::awaitable<void> run_accept();
+  asio::awaitable<void> run_session(tcp::socket socket);
+  asio::awaitable<void> run_reject(tcp::socket socket);
+  asio::awaitable<response> dispatch(const request& req, std::string& route);
+  void finish(const request* req, response& res, bool keep_alive) const;
+  void maybe_done();
+
+  asio::any_io_executor ex_;
+  server_options opts_;
+  const router& routes_;
+  core::metrics& metrics_;
+  tcp::acceptor acceptor_;
+  std::uint16_t port_ = 0;
+  std::list<session*> sessions_;
+  bool stopping_ = false;
+  std::function<void()> on_stopped_;
+  std::shared_ptr<asio::steady_timer> stop_timer_;
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace node::http

@@ -1,0 +1,108 @@
+// JSON serialization with shortest round-trip doubles, and request-body parsing that
+// reports the offset of a syntax error.
+#include "node/core/json.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <system_error>
+
+namespace node::core {
+
+namespace {
+
+// Plain decimal between 1e-7 and 1e21 (as JavaScript prints numbers), exponent form
+// outside; always with a '.' or an exponent so the value reads back as a double.
+void write_double(std::string& out, double d) {
+  if (!std::isfinite(d)) {
+    out += "null";
+    return;
+  }
+  char buf[400];
+  const double magnitude = std::fabs(d);
+  const bool plain = magnitude == 0 || (magnitude >= 1e-7 && magnitude < 1e21);
+  const auto res = plain ? std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed)
+                         : std::to_chars(buf, buf + sizeof buf, d);
+  const std::string_view text(buf, static_cast<std::size_t>(res.ptr - buf));
+  out += text;
+  if (text.find_first_of(".en") == std::string_view::npos) {
+    out += ".0";
+  }
+}
+
+template <class Int>
+void write_integer(std::string& out, Int i) {
+  char buf[24];
+  const auto res = std::to_chars(buf, buf + sizeof buf, i);
+  out.append(buf, res.ptr);
+}
+
+void write_value(std::string& out, const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      out += "null";
+      break;
+    case json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      break;
+    case json::kind::int64:
+      write_integer(out, v.get_int64());
+      break;
+    case json::kind::uint64:
+      write_integer(out, v.get_uint64());
+      break;
+    case json::kind::double_:
+      write_double(out, v.get_double());
+      break;
+    case json::kind::string:
+      out += json::serialize(v.get_string());
+      break;
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& e : v.get_array()) {
+        if (!first) {
+          out += ',';
+        }
+        first = false;
+        write_value(out, e);
+      }
+      out += ']';
+      break;
+    }
+    case json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& kv : v.get_object()) {
+        if (!first) {
+          out += ',';
+        }
+        first = false;
+        out += json::serialize(kv.key());
+        out += ':';
+        write_value(out, kv.value());
+      }
+      out += '}';
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+std::string to_json(const json::value& v) {
+  std::string out;
+  write_value(out, v);
+  return out;
+}
+
+result<json::value> parse_json(std::string_view body) {
+  json::parser p;
+  json::error_code ec;
+  const std::size_t offset = p.write(body.data(), body.size(), ec);
+  if (ec) {
+    return bad_request("malformed JSON: " + ec.message() + " at offset " + std::to_string(offset));
+  }
+  return p.release();
+}
+
+}  // namespace node::core

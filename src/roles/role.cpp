@@ -1,0 +1,19 @@
+// Making the role named on the command line.
+#include "node/roles/role.hpp"
+
+#include "node/roles/shop.hpp"
+
+namespace node::roles {
+
+std::string default_store(std::string_view role) {
+  if (role == "shop") return "sqlite:data/shop.db";
+  return {};
+}
+
+core::result<std::unique_ptr<role>> make_role(const role_context& ctx) {
+  const std::string& name = ctx.config.role;
+  if (name == "shop") return make_shop(ctx);
+  return core::bad_request("role '" + name + "' is not available in this build", "role");
+}
+
+}  // namespace node::roles

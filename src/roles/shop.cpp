@@ -1,0 +1,173 @@
+// The shop role's routes: each parses the request, runs the shop rules (inside a store
+// transaction for writes) and answers. The rules themselves live in src/shop/.
+#include "node/roles/shop.hpp"
+
+#include "node/core/log.hpp"
+#include "node/shop/carts.hpp"
+#include "node/shop/orders.hpp"
+#include "node/shop/products.hpp"
+#include "node/shop/seed.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+namespace node::roles {
+namespace {
+
+using http::context;
+using http::response;
+using json = core::json::value;
+
+class shop_role final : public role {
+ public:
+  explicit shop_role(const role_context& ctx) : ctx_(ctx), store_(ctx.store) {}
+
+  void add_routes(http::router& r) override {
+    using bhttp::verb;
+    r.add(verb::get, "/products", [this](context& c) { return list_products(c); });
+    r.add(verb::post, "/products", [this](context& c) { return create_product(c); });
+    r.add(verb::get, "/products/{id}", [this](context& c) { return get_product(c); });
+    r.add(verb::put, "/products/{id}", [this](context& c) { return update_product(c); });
+    r.add(verb::delete_, "/products/{id}", [this](context& c) { return delete_product(c); });
+    r.add(verb::post, "/orders", [this](context& c) { return place_order(c); });
+    r.add(verb::get, "/orders/{userId}", [this](context& c) { return user_orders(c); });
+    r.add(verb::get, "/cart/{userId}", [this](context& c) { return view_cart(c); });
+    r.add(verb::post, "/cart/{userId}", [this](context& c) { return add_to_cart(c); });
+    r.add(verb::delete_, "/cart/{userId}/item/{productId}",
+          [this](context& c) { return remove_from_cart(c); });
+    r.add(verb::get, "/ui/", [this](context& c) { return ui_page(c); });
+  }
+
+  void start() override {
+    if (ctx_.config.shop.seed_demo) {
+      asio::co_spawn(ctx_.ex, seed(store_), asio::detached);
+    }
+  }
+
+ private:
+  shop::read_fn reader() {
+    return [st = store_.get()](std::string_view c, std::string_view id) { return st->get(c, id); };
+  }
+
+  // Runs a write in a store transaction and answers with its value (status `ok`) or error.
+  // The awaitable is made in its own statement: g++ 12 destroys temporaries that live
+  // across a co_await twice.
+  asio::awaitable<response> write(store::txn_fn fn, bhttp::status ok = bhttp::status::ok) {
+    auto op = store_->transact(std::move(fn));
+    auto r = co_await std::move(op);
+    co_return http::reply(r, ok);
+  }
+
+  static asio::awaitable<void> seed(std::shared_ptr<store::store> st) {
+    auto op = st->transact([](store::txn& t) { return shop::seed_demo_products(t); });
+    auto r = co_await std::move(op);
+    if (!r) {
+      core::log::warn("shop: demo products not seeded: " + r.error().message);
+    } else if (r->as_object().at("seeded").to_number<std::int64_t>() > 0) {
+      core::log::info("shop: seeded demo products into a new store");
+    }
+  }
+
+  asio::awaitable<response> list_products(context& c) {
+    auto category = c.query("category");
+    auto in_stock = c.query("inStock");
+    auto r =
+        shop::list_products(store_->list(shop::products_collection),
+                            category ? std::optional<std::string_view>(*category) : std::nullopt,
+                            in_stock ? std::optional<std::string_view>(*in_stock) : std::nullopt);
+    co_return http::reply(r);
+  }
+
+  asio::awaitable<response> get_product(context& c) {
+    co_return http::reply(shop::get_product(reader(), c.param("id")));
+  }
+
+  asio::awaitable<response> create_product(context& c) {
+    auto body = c.json_body();
+    if (!body) co_return http::error_reply(body.error());
+    auto op = write([b = *body](store::txn& t) { return shop::create_product(t, b); },
+                    bhttp::status::created);
+    co_return co_await std::move(op);
+  }
+
+  asio::awaitable<response> update_product(context& c) {
+    auto body = c.json_body();
+    if (!body) co_return http::error_reply(body.error());
+    auto op = write([b = *body, id = std::string(c.param("id"))](store::txn& t) {
+      return shop::update_product(t, id, b);
+    });
+    co_return co_await std::move(op);
+  }
+
+  asio::awaitable<response> delete_product(context& c) {
+    auto op = write(
+        [id = std::string(c.param("id"))](store::txn& t) { return shop::delete_product(t, id); });
+    co_return co_await std::move(op);
+  }
+
+  asio::awaitable<response> place_order(context& c) {
+    auto body = c.json_body();
+    if (!body) co_return http::error_reply(body.error());
+    std::optional<std::string> key;
+    if (c.raw().find("Idempotency-Key") != c.raw().end())
+      key = std::string(c.header("Idempotency-Key"));
+    auto op = store_->transact([b = *body, key](store::txn& t) {
+      return shop::place_order(t, b, std::chrono::system_clock::now(),
+                               key ? std::optional<std::string_view>(*key) : std::nullopt);
+    });
+    auto r = co_await std::move(op);
+    if (!r) co_return http::error_reply(r.error());
+    auto placed = shop::unpack_placed_order(std::move(*r));
+    response res = http::json_reply(bhttp::status::created, placed.order);
+    if (placed.replayed) res.set("Idempotency-Replayed", "true");
+    co_return res;
+  }
+
+  asio::awaitable<response> user_orders(context& c) {
+    co_return http::reply(
+        shop::orders_for_user(store_->list(shop::orders_collection), c.param("userId")));
+  }
+
+  asio::awaitable<response> view_cart(context& c) {
+    co_return http::reply(shop::view_cart(reader(), c.param("userId")));
+  }
+
+  asio::awaitable<response> add_to_cart(context& c) {
+    auto body = c.json_body();
+    if (!body) co_return http::error_reply(body.error());
+    auto op = write([b = *body, user = std::string(c.param("userId"))](store::txn& t) {
+      return shop::add_to_cart(t, user, b);
+    });
+    co_return co_await std::move(op);
+  }
+
+  asio::awaitable<response> remove_from_cart(context& c) {
+    auto op =
+        write([user = std::string(c.param("userId")), product = std::string(c.param("productId"))](
+                  store::txn& t) { return shop::remove_from_cart(t, user, product); });
+    co_return co_await std::move(op);
+  }
+
+  // "/ui" and "/ui/" match the same route; the page needs the slash for relative links.
+  asio::awaitable<response> ui_page(context& c) {
+    if (c.path().empty() || c.path().back() != '/') {
+      response res{bhttp::status::moved_permanently, 11};
+      res.set(bhttp::field::location, "/ui/");
+      res.set(bhttp::field::content_type, http::json_content_type);
+      res.body() = R"({"message":"the shop's page is at /ui/"})";
+      co_return res;
+    }
+    co_return http::text_reply(bhttp::status::ok, "text/html; charset=utf-8", shop_ui_html);
+  }
+
+  role_context ctx_;
+  std::shared_ptr<store::store> store_;
+};
+
+}  // namespace
+
+std::unique_ptr<role> make_shop(const role_context& ctx) {
+  return std::make_unique<shop_role>(ctx);
+}
+
+}  // namespace node::roles

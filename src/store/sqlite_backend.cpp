@@ -1,0 +1,324 @@
+// The SQLite backend: schema and connection setup, cached statements for loop-thread
+// reads, and the writer's BEGIN IMMEDIATE / SAVEPOINT / COMMIT groups.
+#include "node/store/sqlite_backend.hpp"
+
+#include "node/core/json.hpp"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+namespace node::store {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr int busy_timeout_ms = 5000;
+
+std::string sqlite_message(sqlite3* db, int rc) {
+  return db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+}
+
+void exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string message = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw backend_failure(std::string(sql) + ": " + message);
+  }
+}
+
+// One use of a cached statement: binds parameters, steps, and resets it when done.
+class use {
+ public:
+  explicit use(sqlite3_stmt* s) : s_(s) {}
+  ~use() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  use(const use&) = delete;
+  use& operator=(const use&) = delete;
+
+  // The text must outlive this object.
+  use& text(int index, std::string_view v) {
+    check(sqlite3_bind_text(s_, index, v.data() ? v.data() : "", static_cast<int>(v.size()),
+                            SQLITE_STATIC));
+    return *this;
+  }
+  use& integer(int index, std::uint64_t v) {
+    check(sqlite3_bind_int64(s_, index, static_cast<sqlite3_int64>(v)));
+    return *this;
+  }
+  // True for a row, false when done.
+  bool step() {
+    const int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) {
+      return true;
+    }
+    if (rc != SQLITE_DONE) {
+      check(rc);
+    }
+    return false;
+  }
+  std::string_view column_text(int index) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, index));
+    return {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(s_, index))};
+  }
+  std::uint64_t column_integer(int index) {
+    return static_cast<std::uint64_t>(sqlite3_column_int64(s_, index));
+  }
+  int changes() { return sqlite3_changes(sqlite3_db_handle(s_)); }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) {
+      throw backend_failure(sqlite3_errmsg(sqlite3_db_handle(s_)));
+    }
+  }
+  sqlite3_stmt* s_;
+};
+
+json::object parse_body(std::string_view body, std::string_view collection, std::string_view id) {
+  json::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) {
+    throw backend_failure("corrupt document " + std::string(collection) + "/" + std::string(id));
+  }
+  return std::move(v.get_object());
+}
+
+std::optional<json::object> get_doc(sqlite3_stmt* s, std::string_view collection,
+                                    std::string_view id) {
+  use u(s);
+  u.text(1, collection).text(2, id);
+  if (!u.step()) {
+    return std::nullopt;
+  }
+  return parse_body(u.column_text(0), collection, id);
+}
+
+std::vector<entry> list_docs(sqlite3_stmt* s, std::string_view collection) {
+  use u(s);
+  u.text(1, collection);
+  std::vector<entry> out;
+  while (u.step()) {
+    std::string id(u.column_text(0));
+    auto doc = parse_body(u.column_text(1), collection, id);
+    out.push_back({std::move(id), std::move(doc)});
+  }
+  return out;
+}
+
+std::uint64_t read_lsn(sqlite3_stmt* s) {
+  use u(s);
+  if (!u.step()) {
+    throw backend_failure("meta has no lsn");
+  }
+  return u.column_integer(0);
+}
+
+constexpr const char* schema_sql =
+    "CREATE TABLE IF NOT EXISTS docs(collection TEXT NOT NULL, id TEXT NOT NULL, "
+    "body TEXT NOT NULL, PRIMARY KEY(collection, id)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS next_ids(collection TEXT PRIMARY KEY, last INTEGER NOT NULL);";
+
+}  // namespace
+
+void sqlite_backend::db_closer::operator()(sqlite3* db) const noexcept {
+  sqlite3_close_v2(db);
+}
+
+void sqlite_backend::stmt_closer::operator()(sqlite3_stmt* s) const noexcept {
+  sqlite3_finalize(s);
+}
+
+sqlite_backend::~sqlite_backend() = default;
+
+core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
+    const std::filesystem::path& path) {
+  if (auto made = create_parent_directories(path); !made) {
+    return made.error();
+  }
+  std::unique_ptr<sqlite_backend> b(new sqlite_backend());
+  const auto connect = [&](int flags) {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+    db_ptr db(raw);
+    if (rc != SQLITE_OK) {
+      throw backend_failure(sqlite_message(raw, rc));
+    }
+    sqlite3_busy_timeout(raw, busy_timeout_ms);
+    return db;
+  };
+  const auto prepare = [](sqlite3* db, const char* sql) {
+    sqlite3_stmt* raw = nullptr;
+    const int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    stmt_ptr s(raw);
+    if (rc != SQLITE_OK) {
+      throw backend_failure(std::string(sql) + ": " + sqlite3_errmsg(db));
+    }
+    return s;
+  };
+  const auto prepare_reads = [&](sqlite3* db, statements& st) {
+    st.get = prepare(db, "SELECT body FROM docs WHERE collection = ?1 AND id = ?2");
+    st.list = prepare(db,
+                      "SELECT id, body FROM docs WHERE collection = ?1 "
+                      "ORDER BY length(CAST(id AS BLOB)), id");
+    st.lsn = prepare(db, "SELECT value FROM meta WHERE key = 'lsn'");
+  };
+  try {
+    b->write_ = connect(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    sqlite3* w = b->write_.get();
+    {
+      auto mode = prepare(w, "PRAGMA journal_mode=WAL");
+      use u(mode.get());
+      if (!u.step() || u.column_text(0) != "wal") {
+        throw backend_failure("cannot switch to WAL journal mode");
+      }
+    }
+    exec(w, "PRAGMA synchronous=FULL");
+    exec(w, "BEGIN IMMEDIATE");
+    try {
+      exec(w, schema_sql);
+      auto init = prepare(w,
+                          "INSERT OR IGNORE INTO meta(key, value) VALUES('lsn', 0), "
+                          "('history', ?1)");
+      const std::string fresh = make_history_id();
+      use(init.get()).text(1, fresh).step();
+      exec(w, "COMMIT");
+    } catch (const backend_failure&) {
+      sqlite3_exec(w, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+    prepare_reads(w, b->w_);
+    b->w_.put = prepare(w, "INSERT OR REPLACE INTO docs(collection, id, body) VALUES(?1, ?2, ?3)");
+    b->w_.del = prepare(w, "DELETE FROM docs WHERE collection = ?1 AND id = ?2");
+    b->w_.next_id = prepare(w,
+                            "INSERT INTO next_ids(collection, last) VALUES(?1, 1) "
+                            "ON CONFLICT(collection) DO UPDATE SET last = last + 1 RETURNING last");
+    b->w_.keep_id =
+        prepare(w,
+                "INSERT INTO next_ids(collection, last) VALUES(?1, ?2) "
+                "ON CONFLICT(collection) DO UPDATE SET last = max(last, excluded.last)");
+    b->w_.set_lsn = prepare(w, "UPDATE meta SET value = ?1 WHERE key = 'lsn'");
+
+    b->read_ = connect(SQLITE_OPEN_READWRITE);
+    exec(b->read_.get(), "PRAGMA query_only=ON");
+    prepare_reads(b->read_.get(), b->r_);
+    auto history = prepare(b->read_.get(), "SELECT value FROM meta WHERE key = 'history'");
+    use u(history.get());
+    if (!u.step()) {
+      throw backend_failure("meta has no history");
+    }
+    b->history_ = std::string(u.column_text(0));
+  } catch (const backend_failure& e) {
+    return core::unavailable("cannot open " + path.string() + ": " + e.what());
+  }
+  return b;
+}
+
+std::optional<json::object> sqlite_backend::get(std::string_view collection, std::string_view id) {
+  return get_doc(r_.get.get(), collection, id);
+}
+
+std::vector<entry> sqlite_backend::list(std::string_view collection) {
+  return list_docs(r_.list.get(), collection);
+}
+
+std::uint64_t sqlite_backend::lsn() {
+  return read_lsn(r_.lsn.get());
+}
+
+std::string sqlite_backend::history() {
+  return history_;
+}
+
+void sqlite_backend::apply(const committed_batch&) {}
+
+std::optional<json::object> sqlite_backend::w_get(std::string_view collection,
+                                                  std::string_view id) {
+  return get_doc(w_.get.get(), collection, id);
+}
+
+std::vector<entry> sqlite_backend::w_list(std::string_view collection) {
+  return list_docs(w_.list.get(), collection);
+}
+
+void sqlite_backend::w_put(std::string_view collection, std::string_view id,
+                           const json::object& doc) {
+  const std::string body = core::to_json(doc);
+  use(w_.put.get()).text(1, collection).text(2, id).text(3, body).step();
+}
+
+bool sqlite_backend::w_del(std::string_view collection, std::string_view id) {
+  use u(w_.del.get());
+  u.text(1, collection).text(2, id).step();
+  return u.changes() > 0;
+}
+
+std::uint64_t sqlite_backend::w_next_id(std::string_view collection) {
+  use u(w_.next_id.get());
+  u.text(1, collection);
+  if (!u.step()) {
+    throw backend_failure("next id not returned");
+  }
+  const std::uint64_t id = u.column_integer(0);
+  txn_ids_.insert_or_assign(std::string(collection), id);
+  return id;
+}
+
+void sqlite_backend::w_set_lsn(std::uint64_t lsn) {
+  use(w_.set_lsn.get()).integer(1, lsn).step();
+}
+
+core::result<std::uint64_t> sqlite_backend::begin_group() {
+  try {
+    exec(write_.get(), "BEGIN IMMEDIATE");
+    return core::result<std::uint64_t>(boost::system::in_place_value, read_lsn(w_.lsn.get()));
+  } catch (const backend_failure& e) {
+    rollback_group();
+    return core::unavailable(std::string("sqlite: ") + e.what());
+  }
+}
+
+void sqlite_backend::savepoint() {
+  exec(write_.get(), "SAVEPOINT txn");
+  txn_ids_.clear();
+}
+
+void sqlite_backend::release() {
+  exec(write_.get(), "RELEASE txn");
+}
+
+void sqlite_backend::rollback_to_savepoint() {
+  exec(write_.get(), "ROLLBACK TO txn");
+  for (const auto& [collection, id] : txn_ids_) {
+    use(w_.keep_id.get()).text(1, collection).integer(2, id).step();
+  }
+  exec(write_.get(), "RELEASE txn");
+}
+
+core::result<void> sqlite_backend::commit_group(bool) {
+  try {
+    exec(write_.get(), "COMMIT");
+  } catch (const backend_failure& e) {
+    return core::unavailable(std::string("sqlite: ") + e.what());
+  }
+  return {};
+}
+
+void sqlite_backend::rollback_group() noexcept {
+  if (write_ && sqlite3_get_autocommit(write_.get()) == 0) {
+    sqlite3_exec(write_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+
+void sqlite_backend::close_writer() noexcept {
+  w_ = statements{};
+  write_.reset();
+}
+
+}  // namespace node::store

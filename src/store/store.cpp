@@ -1,0 +1,424 @@
+// store::open and the store every backend shares: a bounded queue, one writer thread that
+// runs waiting transactions as a group with one durable commit, and completions posted
+// back to the loop executor.
+#include "node/store/store.hpp"
+
+#include "node/store/backend.hpp"
+#include "node/store/json_backend.hpp"
+#include "node/store/memory_backend.hpp"
+#include "node/store/sqlite_backend.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <array>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <iterator>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+namespace node::store {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t queue_limit = 4096;
+constexpr std::array<double, 12> fsync_bounds = {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                 0.025,  0.05,   0.1,   0.25,   0.5,   1};
+
+// A transaction waiting for the writer: its function, and how to resume its caller
+// (called on the loop thread).
+struct request {
+  txn_fn fn;
+  std::function<void(core::result<json::value>)> complete;
+};
+
+// What the writer hands back to the loop thread for one group.
+struct group_outcome {
+  std::vector<request> requests;
+  std::vector<core::result<json::value>> results;  // one per request
+  std::vector<committed_batch> batches;            // in LSN order
+  bool failed = false;                             // nothing of the group was committed
+  bool durable = false;                            // a durable commit was made
+  double commit_seconds = 0;
+};
+
+// The txn a transaction function sees: the backend's writer side, with the writes recorded.
+class recording_txn final : public txn {
+ public:
+  explicit recording_txn(backend& b) : backend_(b) {}
+
+  std::optional<json::object> get(std::string_view collection, std::string_view id) override {
+    return backend_.w_get(collection, id);
+  }
+  std::vector<entry> list(std::string_view collection) override {
+    return backend_.w_list(collection);
+  }
+  void put(std::string_view collection, std::string_view id, json::object doc) override {
+    backend_.w_put(collection, id, doc);
+    ops_.push_back({op::kind::put, std::string(collection), std::string(id), std::move(doc)});
+  }
+  void del(std::string_view collection, std::string_view id) override {
+    if (backend_.w_del(collection, id)) {
+      ops_.push_back({op::kind::del, std::string(collection), std::string(id), {}});
+    }
+  }
+  std::uint64_t next_id(std::string_view collection) override {
+    used_ids_ = true;
+    return backend_.w_next_id(collection);
+  }
+
+  std::vector<op>& ops() { return ops_; }
+  bool used_ids() const { return used_ids_; }
+
+ private:
+  backend& backend_;
+  std::vector<op> ops_;
+  bool used_ids_ = false;
+};
+
+// Runs fn; an exception becomes an error value (503 for a backend failure, else 500).
+core::result<json::value> call(const txn_fn& fn, txn& t) {
+  try {
+    return fn(t);
+  } catch (const backend_failure& e) {
+    return core::unavailable(std::string("store: ") + e.what());
+  } catch (const core::error_exception& e) {
+    return e.err;
+  } catch (const std::exception& e) {
+    return core::error{500, "internal_error", e.what(), {}};
+  } catch (...) {
+    return core::error{500, "internal_error", "transaction threw", {}};
+  }
+}
+
+// The state shared by a store handle, its writer thread and its pending completions.
+// Thread ownership: `backend_` splits into a loop side and a writer side (see backend);
+// `stats_`, `healthy_`, `closed_` and `subscribers_` belong to the loop thread; `queue_`
+// and `closing_` are guarded by `mutex_`; everything else is fixed at construction.
+class store_core : public std::enable_shared_from_this<store_core> {
+ public:
+  store_core(std::unique_ptr<backend> b, asio::any_io_executor loop, std::string spec)
+      : backend_(std::move(b)), loop_(std::move(loop)), spec_(std::move(spec)) {
+    stats_.fsync_bucket_bounds.assign(fsync_bounds.begin(), fsync_bounds.end());
+    stats_.fsync_bucket_counts.assign(fsync_bounds.size(), 0);
+  }
+  ~store_core() { close(); }
+  store_core(const store_core&) = delete;
+  store_core& operator=(const store_core&) = delete;
+
+  void start() {
+    writer_ = std::thread([this] { run_writer(); });
+  }
+
+  backend& data() { return *backend_; }
+  const std::string& spec() const { return spec_; }
+  store_stats stats() const { return stats_; }
+  bool healthy() const { return healthy_ && !closed_; }
+
+  // Why a new transaction cannot be queued now, if it cannot.
+  std::optional<core::error> refusal() {
+    if (closed_) {
+      return core::unavailable("store " + spec_ + " is closed");
+    }
+    const std::lock_guard lock(mutex_);
+    if (queue_.size() >= queue_limit) {
+      return core::unavailable("store " + spec_ + " is overloaded");
+    }
+    return std::nullopt;
+  }
+
+  // Queues fn; `handler` is later called on its own executor, which is kept busy until then.
+  template <class Handler>
+  void enqueue(txn_fn fn, Handler handler) {
+    auto work = asio::prefer(asio::get_associated_executor(handler, loop_),
+                             asio::execution::outstanding_work.tracked);
+    auto shared = std::make_shared<Handler>(std::move(handler));
+    request r{std::move(fn), [shared, work](core::result<json::value> res) {
+                asio::dispatch(
+                    work, [shared, res = std::move(res)]() mutable { (*shared)(std::move(res)); });
+              }};
+    {
+      const std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(r));
+    }
+    wake_.notify_one();
+  }
+
+  std::shared_ptr<void> subscribe(store::subscriber fn) {
+    auto sub = std::make_shared<subscription>(subscription{std::move(fn), true});
+    subscribers_.push_back(sub);
+    return std::make_shared<subscription_token>(weak_from_this(), std::move(sub));
+  }
+
+  void close() {
+    closed_ = true;
+    {
+      const std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    wake_.notify_all();
+    if (writer_.joinable()) {
+      if (writer_.get_id() == std::this_thread::get_id()) {
+        writer_.detach();
+      } else {
+        writer_.join();
+      }
+    }
+  }
+
+ private:
+  struct subscription {
+    store::subscriber fn;
+    bool active;
+  };
+  // Unsubscribes when the last copy of the handle returned by subscribe() goes.
+  struct subscription_token {
+    subscription_token(std::weak_ptr<store_core> core, std::shared_ptr<subscription> sub)
+        : core_(std::move(core)), sub_(std::move(sub)) {}
+    ~subscription_token() {
+      sub_->active = false;
+      if (auto core = core_.lock()) {
+        std::erase(core->subscribers_, sub_);
+      }
+    }
+    subscription_token(const subscription_token&) = delete;
+    subscription_token& operator=(const subscription_token&) = delete;
+    std::weak_ptr<store_core> core_;
+    std::shared_ptr<subscription> sub_;
+  };
+
+  // Writer thread: takes everything queued as one group until closed and drained.
+  void run_writer() {
+    for (;;) {
+      std::vector<request> group;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+        if (queue_.empty()) {
+          break;
+        }
+        group.assign(std::make_move_iterator(queue_.begin()),
+                     std::make_move_iterator(queue_.end()));
+        queue_.clear();
+      }
+      asio::post(loop_, [self = shared_from_this(), out = run_group(std::move(group))]() mutable {
+        self->finish(std::move(out));
+      });
+    }
+    backend_->close_writer();
+  }
+
+  // Writer thread: each transaction in its own savepoint, then one durable commit.
+  group_outcome run_group(std::vector<request> group) {
+    group_outcome out;
+    const std::size_t n = group.size();
+    out.requests = std::move(group);
+    out.results.reserve(n);
+    const auto fail_all = [&](const std::string& why) {
+      backend_->rollback_group();
+      out.failed = true;
+      out.batches.clear();
+      out.results.assign(n, core::unavailable(why));
+    };
+    auto base = backend_->begin_group();
+    if (!base) {
+      fail_all(base.error().message);
+      return out;
+    }
+    std::uint64_t lsn = *base;
+    bool dirty = false;
+    try {
+      for (auto& r : out.requests) {
+        backend_->savepoint();
+        recording_txn t(*backend_);
+        auto result = call(r.fn, t);
+        dirty = dirty || t.used_ids();
+        if (result && !t.ops().empty()) {
+          try {
+            backend_->w_set_lsn(lsn + 1);
+          } catch (const backend_failure& e) {
+            result = core::unavailable(std::string("store: ") + e.what());
+          }
+        }
+        if (!result) {
+          backend_->rollback_to_savepoint();
+        } else {
+          backend_->release();
+          if (!t.ops().empty()) {
+            out.batches.push_back({++lsn, std::move(t.ops())});
+            dirty = true;
+          }
+        }
+        out.results.push_back(std::move(result));
+      }
+    } catch (const backend_failure& e) {
+      fail_all(std::string("store: ") + e.what());
+      return out;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    if (auto committed = backend_->commit_group(dirty); !committed) {
+      fail_all("store commit failed: " + committed.error().message);
+      return out;
+    }
+    out.durable = dirty;
+    out.commit_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return out;
+  }
+
+  // Loop thread: publishes a group, then resumes its callers.
+  void finish(group_outcome out) {
+    if (out.failed) {
+      ++stats_.commit_failures;
+      healthy_ = false;
+    } else if (out.durable) {
+      ++stats_.groups_committed;
+      ++stats_.fsync_count;
+      stats_.fsync_sum_seconds += out.commit_seconds;
+      for (std::size_t i = 0; i < fsync_bounds.size(); ++i) {
+        if (out.commit_seconds <= fsync_bounds[i]) {
+          ++stats_.fsync_bucket_counts[i];
+        }
+      }
+      healthy_ = true;
+    }
+    stats_.batches_committed += out.batches.size();
+    for (const auto& batch : out.batches) {
+      backend_->apply(batch);
+      const auto subscribers = subscribers_;
+      for (const auto& s : subscribers) {
+        if (s->active) {
+          s->fn(batch);
+        }
+      }
+    }
+    for (std::size_t i = 0; i < out.requests.size(); ++i) {
+      out.requests[i].complete(std::move(out.results[i]));
+    }
+  }
+
+  const std::unique_ptr<backend> backend_;
+  const asio::any_io_executor loop_;
+  const std::string spec_;
+
+  store_stats stats_;
+  bool healthy_ = true;
+  bool closed_ = false;
+  std::vector<std::shared_ptr<subscription>> subscribers_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<request> queue_;
+  bool closing_ = false;
+
+  std::thread writer_;
+};
+
+// The store handed to callers; closing it (or dropping it) stops the writer, while
+// completions already posted keep the shared state alive until they have run.
+class store_handle final : public store {
+ public:
+  explicit store_handle(std::shared_ptr<store_core> core) : core_(std::move(core)) {}
+  ~store_handle() override { core_->close(); }
+  store_handle(const store_handle&) = delete;
+  store_handle& operator=(const store_handle&) = delete;
+
+  std::optional<json::object> get(std::string_view collection, std::string_view id) override {
+    return core_->data().get(collection, id);
+  }
+  std::vector<entry> list(std::string_view collection) override {
+    return core_->data().list(collection);
+  }
+  std::uint64_t lsn() override { return core_->data().lsn(); }
+  std::string history() override { return core_->data().history(); }
+
+  asio::awaitable<core::result<json::value>> transact(txn_fn fn) override {
+    const std::shared_ptr<store_core> core = core_;
+    if (auto refused = core->refusal()) {
+      co_return *refused;
+    }
+    // Built outside the co_await expression: g++ 12 may destroy temporaries of a co_await
+    // full-expression twice.
+    auto completion =
+        asio::async_initiate<const asio::use_awaitable_t<>&, void(core::result<json::value>)>(
+            [core, fn = std::move(fn)](auto handler) mutable {
+              core->enqueue(std::move(fn), std::move(handler));
+            },
+            asio::use_awaitable);
+    co_return co_await std::move(completion);
+  }
+
+  std::shared_ptr<void> subscribe(subscriber fn) override {
+    return core_->subscribe(std::move(fn));
+  }
+  store_stats stats() override { return core_->stats(); }
+  std::string describe() override { return core_->spec(); }
+  bool healthy() override { return core_->healthy(); }
+  void close() override { core_->close(); }
+
+ private:
+  std::shared_ptr<store_core> core_;
+};
+
+core::error bad_spec(const std::string& spec, const std::string& why) {
+  return core::bad_request("store spec '" + spec + "': " + why, "store");
+}
+
+}  // namespace
+
+core::result<std::shared_ptr<store>> store::open(std::string_view spec,
+                                                 asio::any_io_executor loop) {
+  const std::string text(spec);
+  const auto colon = text.find(':');
+  const std::string scheme = colon == std::string::npos ? text : text.substr(0, colon);
+  const std::string rest = colon == std::string::npos ? std::string() : text.substr(colon + 1);
+  std::unique_ptr<backend> b;
+  if (colon != std::string::npos && scheme == "memory") {
+    if (!rest.empty()) {
+      return bad_spec(text, "memory: takes no path");
+    }
+    memory_backend::state fresh;
+    fresh.history = make_history_id();
+    b = std::make_unique<memory_backend>(std::move(fresh));
+  } else if (colon != std::string::npos && (scheme == "json" || scheme == "sqlite")) {
+    if (rest.empty()) {
+      return bad_spec(text, "missing path after '" + scheme + ":'");
+    }
+    std::error_code ec;
+    const auto path = std::filesystem::absolute(rest, ec);
+    if (ec) {
+      return bad_spec(text, ec.message());
+    }
+    core::result<void> opened;
+    if (scheme == "json") {
+      auto j = json_backend::open(path);
+      opened = j ? core::result<void>() : core::result<void>(j.error());
+      b = j ? std::move(*j) : nullptr;
+    } else {
+      auto s = sqlite_backend::open(path);
+      opened = s ? core::result<void>() : core::result<void>(s.error());
+      b = s ? std::move(*s) : nullptr;
+    }
+    if (!opened) {
+      return core::unavailable("store '" + text + "': " + opened.error().message);
+    }
+  } else {
+    return bad_spec(text, "unknown backend (expected memory:, json:PATH or sqlite:PATH)");
+  }
+  auto core = std::make_shared<store_core>(std::move(b), std::move(loop), text);
+  core->start();
+  return std::shared_ptr<store>(std::make_shared<store_handle>(std::move(core)));
+}
+
+}  // namespace node::store

@@ -1,0 +1,75 @@
+// Tests for to_json's number and string formatting and for parse_json's errors.
+#include "node/core/json.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <limits>
+
+namespace json = boost::json;
+using node::core::parse_json;
+using node::core::to_json;
+
+TEST_CASE("json: doubles print as the shortest decimal that reads back", "[unit]") {
+  CHECK(to_json(json::value(199.99)) == "199.99");
+  CHECK(to_json(json::value(0.1 + 0.2)) == "0.30000000000000004");
+  CHECK(to_json(json::value(0.97)) == "0.97");
+  CHECK(to_json(json::value(0.01)) == "0.01");
+  CHECK(to_json(json::value(-2.5)) == "-2.5");
+}
+
+TEST_CASE("json: whole doubles keep a decimal point", "[unit]") {
+  CHECK(to_json(json::value(1005.0)) == "1005.0");
+  CHECK(to_json(json::value(0.0)) == "0.0");
+  CHECK(to_json(json::value(100000.0)) == "100000.0");
+  CHECK(to_json(json::value(-3.0)) == "-3.0");
+}
+
+TEST_CASE("json: extreme magnitudes use exponent form and read back", "[unit]") {
+  const double big = 1e300;
+  const double small = 1.5e-12;
+  CHECK(to_json(json::value(big)) == "1e+300");
+  CHECK(to_json(json::value(small)) == "1.5e-12");
+  CHECK(json::parse(to_json(json::value(big))).as_double() == big);
+  CHECK(json::parse(to_json(json::value(small))).as_double() == small);
+}
+
+TEST_CASE("json: non-finite doubles print as null", "[unit]") {
+  CHECK(to_json(json::value(std::numeric_limits<double>::infinity())) == "null");
+  CHECK(to_json(json::value(std::numeric_limits<double>::quiet_NaN())) == "null");
+}
+
+TEST_CASE("json: integers, literals and nesting print compactly", "[unit]") {
+  json::value v = {{"a", 1}, {"b", json::array{true, false, nullptr}}, {"c", json::object{}}};
+  v.as_object()["big"] = std::numeric_limits<std::uint64_t>::max();
+  v.as_object()["neg"] = std::int64_t{-42};
+  CHECK(to_json(v) ==
+        R"({"a":1,"b":[true,false,null],"c":{},"big":18446744073709551615,"neg":-42})");
+  CHECK(to_json(json::array{}) == "[]");
+}
+
+TEST_CASE("json: strings are escaped as boost::json escapes them", "[unit]") {
+  const json::string s = "q\"b\\s/\n\t\x01 é";
+  const json::value v = {{s, s}};
+  CHECK(to_json(v) == json::serialize(v));
+  CHECK(json::parse(to_json(v)) == v);
+}
+
+TEST_CASE("json: to_json output round-trips through parse_json", "[unit]") {
+  const json::value v = {{"price", 19.99}, {"items", json::array{1, 2.5, "x"}}, {"ok", true}};
+  const auto parsed = parse_json(to_json(v));
+  REQUIRE(parsed.has_value());
+  CHECK(*parsed == v);
+}
+
+TEST_CASE("json: malformed input is a bad_request naming the offset", "[unit]") {
+  const auto r = parse_json(R"({"a":1,})");
+  REQUIRE(r.has_error());
+  CHECK(r.error().status == 400);
+  CHECK(r.error().code == "bad_request");
+  CHECK(r.error().message.rfind("malformed JSON: ", 0) == 0);
+  CHECK(r.error().message.find("offset 7") != std::string::npos);
+
+  CHECK(parse_json("").has_error());
+  CHECK(parse_json("[1,2").has_error());
+  CHECK(parse_json("1 2").has_error());
+}

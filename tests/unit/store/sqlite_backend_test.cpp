@@ -1,0 +1,103 @@
+// Tests for the SQLite backend: several store objects over one database file.
+#include "node/store/sqlite_backend.hpp"
+
+#include "store_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+using namespace node::store;
+using namespace node::store::test;
+
+namespace {
+
+// Sells `quantity` of product 1 when enough is left.
+txn_result sell(txn& t, std::int64_t quantity) {
+  auto product = t.get("products", "1");
+  if (!product) {
+    return node::core::not_found("no product");
+  }
+  const auto stock = product->at("stock").as_int64();
+  if (stock < quantity) {
+    return node::core::conflict("insufficient_stock", "not enough stock");
+  }
+  (*product)["stock"] = stock - quantity;
+  t.put("products", "1", *product);
+  t.put("orders", std::to_string(t.next_id("orders")), {{"quantity", quantity}});
+  return json::value(stock - quantity);
+}
+
+}  // namespace
+
+TEST_CASE("store: two sqlite stores on one file share data, LSN and ids", "[unit]") {
+  temp_dir dir;
+  const std::string spec = "sqlite:" + (dir.path() / "shop.db").string();
+  asio::io_context io;
+  auto a = open_store(spec, io);
+  auto b = open_store(spec, io);
+  CHECK(a->history() == b->history());
+
+  const auto create = [](txn& t) -> txn_result {
+    const auto id = t.next_id("products");
+    t.put("products", std::to_string(id), {{"id", id}});
+    return json::value(id);
+  };
+  CHECK(run_txn(io, a, create).value() == 1);
+  CHECK(run_txn(io, b, create).value() == 2);
+  CHECK(run_txn(io, a, create).value() == 3);
+  CHECK(a->lsn() == 3);
+  CHECK(b->lsn() == 3);
+  CHECK(b->get("products", "1")->at("id") == 1);
+  CHECK(a->list("products").size() == 3);
+  const auto seen_by_b = run_txn(io, b, [](txn& t) -> txn_result {
+    t.del("products", "3");
+    return json::value(t.list("products").size());
+  });
+  CHECK(seen_by_b.value() == 2);
+  CHECK_FALSE(a->get("products", "3"));
+  CHECK(a->lsn() == 4);
+}
+
+TEST_CASE("store: concurrent read-check-write from two sqlite stores never oversells", "[unit]") {
+  temp_dir dir;
+  const std::string spec = "sqlite:" + (dir.path() / "shop.db").string();
+  asio::io_context io;
+  auto a = open_store(spec, io);
+  auto b = open_store(spec, io);
+  REQUIRE(run_txn(io, a, put_fn("products", "1", {{"stock", 50}})).has_value());
+
+  std::vector<std::shared_ptr<std::optional<txn_result>>> results;
+  for (int i = 0; i < 40; ++i) {
+    results.push_back(spawn_txn(io, a, [](txn& t) { return sell(t, 2); }));
+    results.push_back(spawn_txn(io, b, [](txn& t) { return sell(t, 2); }));
+  }
+  drain(io);
+  int sold = 0;
+  int refused = 0;
+  for (const auto& r : results) {
+    REQUIRE(r->has_value());
+    if ((*r)->has_value()) {
+      ++sold;
+    } else {
+      CHECK((*r)->error().code == "insufficient_stock");
+      ++refused;
+    }
+  }
+  CHECK(sold == 25);
+  CHECK(refused == 55);
+  CHECK(a->get("products", "1")->at("stock") == 0);
+  CHECK(b->list("orders").size() == 25);
+  CHECK(a->lsn() == 26);
+  CHECK(a->stats().batches_committed + b->stats().batches_committed == 26);
+}
+
+TEST_CASE("store: a file that is not an sqlite database is an open error", "[unit]") {
+  temp_dir dir;
+  const auto file = dir.path() / "shop.db";
+  std::ofstream(file) << "this is not a database, it is a text file long enough to matter\n";
+  asio::io_context io;
+  const auto s = store::open("sqlite:" + file.string(), io.get_executor());
+  REQUIRE(s.has_error());
+  CHECK(s.error().message.find(file.string()) != std::string::npos);
+}
