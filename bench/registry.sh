@@ -6,6 +6,8 @@
 #
 # Usage: bench/registry.sh            (after scripts/build.sh; needs wrk and nginx:
 #                                      scripts/setup.sh --bench installs them)
+# Also prints the CPU time each server spent per request (from /proc), which a busy machine
+# disturbs less than req/s.
 # Environment: BUILD_DIR (build), ROUNDS (3), DURATION (10s), CONNECTIONS (50),
 # THREADS (1). On 2 cores or more, the server runs on CPU 0 and wrk on CPU 1; both
 # servers are single-threaded (node has one event loop, nginx gets one worker).
@@ -110,27 +112,56 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 
-rps() {
-  "${client_cpu[@]}" wrk -t"$threads" -c"$connections" -d"$duration" "http://127.0.0.1:$1/getServer" \
-    | awk '/Requests\/sec/ {print $2} /Non-2xx/ {print "non2xx " $4 > "/dev/stderr"}'
+# CPU time (user + system) of a process so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+ticks_per_second=$(getconf CLK_TCK)
+
+# Runs wrk against port $1 while measuring process $2; prints "req/s cpu-us-per-request".
+measure() {
+  local before after out
+  before=$(cpu_ticks "$2")
+  out=$("${client_cpu[@]}" wrk -t"$threads" -c"$connections" -d"$duration" \
+    "http://127.0.0.1:$1/getServer")
+  after=$(cpu_ticks "$2")
+  if grep -q Non-2xx <<< "$out"; then
+    echo "bench: non-2xx answers from port $1:" >&2
+    echo "$out" >&2
+    exit 1
+  fi
+  awk -v ticks=$((after - before)) -v hz="$ticks_per_second" '
+    /requests in/ {n = $1} /Requests\/sec/ {rps = $2}
+    END {printf "%s %.1f\n", rps, ticks / hz * 1e6 / n}' <<< "$out"
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
+registry_pid=${pids[2]}
+nginx_pid=$(pgrep -P "${pids[3]}" | head -1)
+nginx_pid=${nginx_pid:-${pids[3]}}
+
 echo "registry GET /getServer vs nginx (return 200 JSON), wrk -t$threads -c$connections -d$duration, $rounds rounds"
 : > "$work/node.rps"
 : > "$work/nginx.rps"
+: > "$work/node.cpu"
+: > "$work/nginx.cpu"
 for round in $(seq "$rounds"); do
-  n=$(rps "$registry")
-  x=$(rps "$nginx_port")
+  read -r n n_cpu < <(measure "$registry" "$registry_pid")
+  read -r x x_cpu < <(measure "$nginx_port" "$nginx_pid")
   echo "$n" >> "$work/node.rps"
   echo "$x" >> "$work/nginx.rps"
-  printf 'round %d: registry %10.0f req/s   nginx %10.0f req/s\n' "$round" "$n" "$x"
+  echo "$n_cpu" >> "$work/node.cpu"
+  echo "$x_cpu" >> "$work/nginx.cpu"
+  printf 'round %d: registry %8.0f req/s %6.1f us CPU/req   nginx %8.0f req/s %6.1f us CPU/req\n' \
+    "$round" "$n" "$n_cpu" "$x" "$x_cpu"
 done
 node_med=$(median < "$work/node.rps")
 nginx_med=$(median < "$work/nginx.rps")
+node_cpu=$(median < "$work/node.cpu")
+nginx_cpu=$(median < "$work/nginx.cpu")
 ratio=$(awk -v a="$node_med" -v b="$nginx_med" 'BEGIN {printf "%.2f", a / b}')
-printf 'median:  registry %10.0f req/s   nginx %10.0f req/s   ratio %s (target >= 0.8)\n' \
-  "$node_med" "$nginx_med" "$ratio"
+printf 'median:  registry %8.0f req/s %6.1f us CPU/req   nginx %8.0f req/s %6.1f us CPU/req\n' \
+  "$node_med" "$node_cpu" "$nginx_med" "$nginx_cpu"
+echo "ratio registry / nginx: $ratio in req/s (target >= 0.8)," \
+  "$(awk -v a="$node_cpu" -v b="$nginx_cpu" 'BEGIN {printf "%.2f", b / a}') in requests per CPU second"
 served=$(curl -s "http://127.0.0.1:$registry/metrics" | awk '/^registry_get_server_total/ {print $2}')
 echo "registry_get_server_total after the run: $served"
