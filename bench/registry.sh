@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks GET /getServer on the registry against nginx answering the same JSON from its
 # config, in the same run, alternating rounds so both see the same machine. Loopback only,
-# bounded in time (ROUNDS x 2 x DURATION plus start-up). Prints each round's req/s, the
+# bounded in time (ROUNDS x 2 x DURATION plus start-up). Prints each round's req/s and the
+# CPU time each server spent per request (from /proc, less disturbed by a busy machine), the
 # medians and the ratio registry / nginx (target: at least 0.8).
 #
 # Usage: bench/registry.sh            (after scripts/build.sh; needs wrk and nginx:
 #                                      scripts/setup.sh --bench installs them)
-# Also prints the CPU time each server spent per request (from /proc), which a busy machine
-# disturbs less than req/s.
 # Environment: BUILD_DIR (build), ROUNDS (3), DURATION (10s), CONNECTIONS (50),
 # THREADS (1). On 2 cores or more, the server runs on CPU 0 and wrk on CPU 1; both
 # servers are single-threaded (node has one event loop, nginx gets one worker).
@@ -48,8 +47,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Sets $port to a port nothing listens on now and not handed out before, from 20000 to
+# 29999 (bash only: connecting to it fails).
+taken=()
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  local p
+  for _ in $(seq 100); do
+    p=$((20000 + RANDOM % 10000))
+    [[ " ${taken[*]} " == *" $p "* ]] && continue
+    if ! (exec 3<> "/dev/tcp/127.0.0.1/$p") 2> /dev/null; then
+      taken+=("$p")
+      port=$p
+      return 0
+    fi
+  done
+  echo "bench: no free port found" >&2
+  exit 1
 }
 
 # The servers the registry hands out: shops on fixed free ports (with --log-level=warn
@@ -60,18 +73,22 @@ start_shop() {
   pids+=($!)
 }
 
-shop1=$(free_port)
-shop2=$(free_port)
+free_port
+shop1=$port
+free_port
+shop2=$port
 start_shop "$shop1"
 start_shop "$shop2"
 
-registry=$(free_port)
+free_port
+registry=$port
 "${server_cpu[@]}" "$node_bin" --role=registry --store=memory: --port="$registry" \
   --servers="localhost:$shop1,localhost:$shop2" --log-level=warn --drain-ms=0 \
   2> "$work/registry.log" &
 pids+=($!)
 
-nginx_port=$(free_port)
+free_port
+nginx_port=$port
 mkdir -p "$work/nginx/logs"
 cat > "$work/nginx/nginx.conf" <<EOF
 worker_processes 1;
