@@ -68,7 +68,7 @@ po::options_description general_options() {
 po::options_description all_options() {
   po::options_description all(
       "Usage: node --role=ROLE --port=N [options]\n       node --config FILE");
-  all.add(general_options()).add(shop_options());
+  all.add(general_options()).add(shop_options()).add(model_options());
   return all;
 }
 
@@ -132,6 +132,7 @@ std::string build_config(const po::variables_map& vm, node_config& cfg) {
   cfg.server.cors_origin = vm["cors-origin"].as<std::string>();
 
   std::string err = read_shop_options(vm, cfg);
+  if (err.empty() && cfg.role == "model") err = read_model_options(vm, cfg);
   return err;
 }
 
@@ -204,7 +205,7 @@ bool known_role(std::string_view role) {
          role == "mirror-shop" || role == "async-replica";
 }
 
-bool role_available(std::string_view role) { return role == "shop"; }
+bool role_available(std::string_view role) { return role == "shop" || role == "model"; }
 
 parsed_options parse_options(int argc, const char* const* argv) {
   auto desc = all_options();
@@ -214,7 +215,7 @@ parsed_options parse_options(int argc, const char* const* argv) {
 
   if (cli_vm.count("help") != 0) {
     std::ostringstream out;
-    out << desc << "\nRoles available in this build: shop. Known roles: " << roles_list << ".\n";
+    out << desc << "\nRoles available in this build: shop, model. Known roles: " << roles_list << ".\n";
     parsed_options p;
     p.what = parsed_options::action::help;
     p.message = out.str();

@@ -1,6 +1,7 @@
 // Making the role named on the command line.
 #include "node/roles/role.hpp"
 
+#include "node/roles/model.hpp"
 #include "node/roles/shop.hpp"
 
 namespace node::roles {
@@ -13,6 +14,7 @@ std::string default_store(std::string_view role) {
 core::result<std::unique_ptr<role>> make_role(const role_context& ctx) {
   const std::string& name = ctx.config.role;
   if (name == "shop") return make_shop(ctx);
+  if (name == "model") return make_model(ctx);
   return core::bad_request("role '" + name + "' is not available in this build", "role");
 }
 
