@@ -201,14 +201,20 @@ core::result<std::vector<std::vector<double>>> rows_from_instances(const dataset
   return rows;
 }
 
-json::object prediction_json(const dataset& d, const prediction& p) {
+void put_prediction(json::object& out, const dataset& d, const prediction& p) {
   json::array probabilities;
   probabilities.reserve(p.probabilities.size());
   for (double x : p.probabilities)
     probabilities.emplace_back(x);
-  return json::object{{"prediction", p.cls},
-                      {"label", d.class_names.at(static_cast<std::size_t>(p.cls))},
-                      {"probabilities", std::move(probabilities)}};
+  out["prediction"] = p.cls;
+  out["label"] = d.class_names.at(static_cast<std::size_t>(p.cls));
+  out["probabilities"] = std::move(probabilities);
+}
+
+json::object prediction_json(const dataset& d, const prediction& p) {
+  json::object out;
+  put_prediction(out, d, p);
+  return out;
 }
 
 namespace v2 {

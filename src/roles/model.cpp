@@ -8,6 +8,7 @@
 #include "node/ml/inference.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <optional>
 
@@ -26,6 +27,11 @@ constexpr const char* route_infer = "POST /v2/models/{name}/infer";
 
 double seconds_since(clock_type::time_point start) {
   return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+// Milliseconds rounded to microseconds, for /info.
+double ms(double seconds) {
+  return std::round(seconds * 1e6) / 1000;
 }
 
 std::string fixed(double x, int digits) {
@@ -118,8 +124,8 @@ class model_role final : public role {
     if (!row) co_return http::error_reply(row.error());
     const auto start = clock_type::now();
     auto p = ml::predict_row(*clf_, *row);
-    metrics_.observe("model_prediction_seconds", {{"route", route_get}}, seconds_since(start));
-    metrics_.inc("predictions_total", {{"route", route_get}});
+    metrics_.observe("model_prediction_seconds", get_labels_, seconds_since(start));
+    metrics_.inc("predictions_total", get_labels_);
     json::object out = answer_head();
     for (auto& kv : ml::prediction_json(*data_, p))
       out[kv.key()] = std::move(kv.value());
@@ -161,13 +167,13 @@ class model_role final : public role {
       out["cv_folds"] = cfg_.cv_folds;
       out["cv_fold_accuracies"] =
           json::array(training_.cv->fold_accuracies.begin(), training_.cv->fold_accuracies.end());
-      out["cv_ms"] = training_.cv_seconds * 1000;
+      out["cv_ms"] = ms(training_.cv_seconds);
     } else {
       out["cv_accuracy"] = nullptr;
       out["cv_folds"] = 0;
     }
     out["cv_method"] = "stratified k-fold, unshuffled (scikit-learn StratifiedKFold)";
-    out["training_ms"] = training_.fit_seconds * 1000;
+    out["training_ms"] = ms(training_.fit_seconds);
     out["params"] = json::object{
         {"trees", cfg_.trees}, {"max_depth", cfg_.max_depth}, {"k", cfg_.k}, {"seed", cfg_.seed}};
     out["max_batch"] = cfg_.max_batch;
@@ -228,6 +234,7 @@ class model_role final : public role {
   }
 
   const app::model_config& cfg_;
+  const core::labels get_labels_{{"route", route_get}};  // the hot route's, made once
   std::shared_ptr<const ml::dataset> data_;
   std::unique_ptr<ml::classifier> clf_;
   training training_;

@@ -50,6 +50,9 @@ core::result<std::vector<std::vector<double>>> rows_from_instances(const dataset
                                                                    const core::json::value& body,
                                                                    std::size_t max_batch);
 
+// Adds "prediction" (the class index), "label" (its name) and "probabilities" to `out`.
+void put_prediction(core::json::object& out, const dataset& d, const prediction& p);
+
 // {"prediction":0,"label":"setosa","probabilities":[...]}
 core::json::object prediction_json(const dataset& d, const prediction& p);
 
