@@ -167,9 +167,11 @@ core::result<std::vector<double>> row_from_query(const dataset& d,
   for (std::size_t j = 0; j < width; ++j) {
     if (seen[j]) continue;
     const std::string& name = short_name(d, j);
-    std::string also = name != d.feature_names[j] ? " (or '" + d.feature_names[j] + "')" : "";
-    return core::bad_request(
-        "missing feature '" + name + "'" + also + "; expected " + feature_list(d), name);
+    std::string message = "missing feature '" + name + "'";
+    if (name != d.feature_names[j]) message += " (or '" + d.feature_names[j] + "')";
+    message += "; expected ";
+    message += feature_list(d);
+    return core::bad_request(std::move(message), name);
   }
   return row;
 }
