@@ -124,6 +124,16 @@ core::result<std::vector<double>> instance_row(const dataset& d, const json::val
                            field);
 }
 
+// The text of a percent-encoded query part: itself when nothing is encoded, else decoded into buf.
+std::string_view decoded(boost::urls::pct_string_view text, std::string& buf) {
+  std::string_view raw = text;
+  if (raw.find_first_of("%+") == std::string_view::npos) return raw;
+  boost::urls::encoding_opts opts;
+  opts.space_as_plus = true;
+  buf = text.decode(opts);
+  return buf;
+}
+
 }  // namespace
 
 prediction predict_row(const classifier& c, std::span<const double> row) {
@@ -149,17 +159,22 @@ std::optional<double> parse_finite(std::string_view text) {
 }
 
 core::result<std::vector<double>> row_from_query(const dataset& d,
-                                                 const boost::urls::params_view& query) {
+                                                 const boost::urls::params_encoded_view& query) {
   const std::size_t width = d.n_features();
   std::vector<double> row(width);
   std::vector<bool> seen(width, false);
+  std::string key_buf;
+  std::string value_buf;
   for (auto p : query) {
-    auto idx = d.feature_index(p.key);
+    std::string_view key = decoded(p.key, key_buf);
+    auto idx = d.feature_index(key);
     if (!idx || seen[*idx]) continue;
-    auto x = parse_finite(p.value);
+    std::string_view value = p.has_value ? decoded(p.value, value_buf) : std::string_view();
+    auto x = parse_finite(value);
     if (!x) {
       return core::bad_request(
-          "feature '" + p.key + "' must be a finite number, got '" + echo(p.value) + "'", p.key);
+          "feature '" + std::string(key) + "' must be a finite number, got '" + echo(value) + "'",
+          std::string(key));
     }
     seen[*idx] = true;
     row[*idx] = *x;
@@ -216,6 +231,32 @@ void put_prediction(json::object& out, const dataset& d, const prediction& p) {
 json::object prediction_json(const dataset& d, const prediction& p) {
   json::object out;
   put_prediction(out, d, p);
+  return out;
+}
+
+answer_writer::answer_writer(std::string_view model, std::string_view algorithm, const dataset& d) {
+  head_ = core::to_json(json::object{{"model", model}, {"algorithm", algorithm}});
+  head_.pop_back();  // the closing brace
+  head_ += ",\"prediction\":";
+  for (const auto& name : d.class_names) {
+    labels_.push_back(",\"label\":" + core::to_json(json::string(name)) + ",\"probabilities\":[");
+  }
+}
+
+std::string answer_writer::write(const prediction& p) const {
+  const std::string& label = labels_.at(static_cast<std::size_t>(p.cls));
+  std::string out;
+  out.reserve(head_.size() + label.size() + 24 * p.probabilities.size() + 16);
+  out += head_;
+  char buf[16];
+  auto res = std::to_chars(buf, buf + sizeof buf, p.cls);
+  out.append(buf, res.ptr);
+  out += label;
+  for (std::size_t i = 0; i < p.probabilities.size(); ++i) {
+    if (i != 0) out += ',';
+    out += core::to_json(json::value(p.probabilities[i]));
+  }
+  out += "]}";
   return out;
 }
 

@@ -7,6 +7,8 @@
 #include "node/ml/cross_validation.hpp"
 #include "node/ml/inference.hpp"
 
+#include <boost/url/parse.hpp>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -54,7 +56,8 @@ class model_role final : public role {
         data_(cfg_.data),
         clf_(std::move(clf)),
         training_(std::move(t)),
-        metrics_(ctx.metrics) {
+        metrics_(ctx.metrics),
+        writer_(cfg_.model_id, cfg_.algorithm, *data_) {
     declare_metrics();
   }
 
@@ -120,16 +123,17 @@ class model_role final : public role {
   }
 
   asio::awaitable<response> predict_query(context& c) {
-    auto row = ml::row_from_query(*data_, c.query_params());
+    // The query undecoded: that saves an allocation per parameter. The server has parsed this
+    // target already, so it parses again here.
+    auto target = boost::urls::parse_origin_form(c.raw().target());
+    if (!target) co_return http::error_reply(core::bad_request("the request target is malformed"));
+    auto row = ml::row_from_query(*data_, target->encoded_params());
     if (!row) co_return http::error_reply(row.error());
     const auto start = clock_type::now();
     auto p = ml::predict_row(*clf_, *row);
     metrics_.observe("model_prediction_seconds", get_labels_, seconds_since(start));
     metrics_.inc("predictions_total", get_labels_);
-    json::object out = answer_head();
-    for (auto& kv : ml::prediction_json(*data_, p))
-      out[kv.key()] = std::move(kv.value());
-    co_return http::json_reply(out);
+    co_return http::text_reply(bhttp::status::ok, http::json_content_type, writer_.write(p));
   }
 
   asio::awaitable<response> predict_batch(context& c) {
@@ -239,6 +243,7 @@ class model_role final : public role {
   std::unique_ptr<ml::classifier> clf_;
   training training_;
   core::metrics& metrics_;
+  ml::answer_writer writer_;
 };
 
 }  // namespace

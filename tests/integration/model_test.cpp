@@ -188,6 +188,9 @@ TEST_CASE("model: bad inputs answer 400 naming the field", "[integration]") {
   for (const auto& c : std::vector<bad_get>{
            {"/predict?sl=5.1&sw=3.5&pl=1.4", "pw"},
            {"/predict", "sl"},
+           {"/predict?", "sl"},
+           {"/predict?sl=5.1&sw=3.5&pl=1.4&pw", "pw"},
+           {"/predict?sl=5.1&sw=3.5&pl=1.4&pw=", "pw"},
            {"/predict?sl=abc&sw=3.5&pl=1.4&pw=0.2", "sl"},
            {"/predict?sl=5.1&sw=inf&pl=1.4&pw=0.2", "sw"},
            {"/predict?sl=5.1&sw=3.5&pl=NaN&pw=0.2", "pl"},

@@ -8,7 +8,7 @@
 #include "node/ml/classifier.hpp"
 #include "node/ml/dataset.hpp"
 
-#include <boost/url/params_view.hpp>
+#include <boost/url/params_encoded_view.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -33,12 +33,13 @@ prediction predict_row(const classifier& c, std::span<const double> row);
 // the text is not a whole number or not finite.
 std::optional<double> parse_finite(std::string_view text);
 
-// The row named by query parameters, each feature by its column name or its alias (sl, sw, pl,
-// pw for Iris); when a feature is given twice the first wins; other parameters are ignored.
-// Fails with bad_request naming the field: a missing feature (field: its alias, else its name),
-// a value that is not a finite number (field: the parameter as given).
+// The row named by query parameters (percent-encoded, as sent; '+' is a space), each feature by
+// its column name or its alias (sl, sw, pl, pw for Iris); when a feature is given twice the first
+// wins; other parameters are ignored. Fails with bad_request naming the field: a missing feature
+// (field: its alias, else its name), a value that is not a finite number (field: the parameter as
+// given).
 core::result<std::vector<double>> row_from_query(const dataset& d,
-                                                 const boost::urls::params_view& query);
+                                                 const boost::urls::params_encoded_view& query);
 
 // The rows of a POST /predict body {"instances":[[5.1,3.5,1.4,0.2], ...]}; an instance may also
 // be an object keyed by feature name or alias ({"sl":5.1, ...}; other keys are ignored).
@@ -55,6 +56,20 @@ void put_prediction(core::json::object& out, const dataset& d, const prediction&
 
 // {"prediction":0,"label":"setosa","probabilities":[...]}
 core::json::object prediction_json(const dataset& d, const prediction& p);
+
+// Writes the GET /predict answer {"model","algorithm","prediction","label","probabilities"}
+// straight into a string, without a JSON tree: the same text as core::to_json of that object
+// (the hot path of a model node).
+class answer_writer {
+ public:
+  answer_writer(std::string_view model, std::string_view algorithm, const dataset& d);
+  // `p` must be a prediction of a model trained on the dataset given to the constructor.
+  std::string write(const prediction& p) const;
+
+ private:
+  std::string head_;                 // {"model":..,"algorithm":..,"prediction":
+  std::vector<std::string> labels_;  // per class: ,"label":"setosa","probabilities":[
+};
 
 // The KServe V2 protocol (https://kserve.github.io/website/ "Open Inference Protocol").
 namespace v2 {

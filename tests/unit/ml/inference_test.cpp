@@ -17,7 +17,7 @@ namespace {
 
 node::core::result<std::vector<double>> from_query(const dataset& d, const char* target) {
   boost::urls::url_view u(target);
-  return row_from_query(d, u.params());
+  return row_from_query(d, u.encoded_params());
 }
 
 json::value parse(const char* text) {
@@ -226,4 +226,25 @@ TEST_CASE("inference: v2 metadata describes the tensors", "[unit]") {
   CHECK(m.at("platform") == "node_knn");
   CHECK(m.at("inputs").at(0).at("shape") == json::array{-1, 4});
   CHECK(m.at("outputs").at(1).at("shape") == json::array{-1, 3});
+}
+
+TEST_CASE("inference: a query row decodes percent-encoded names and values", "[unit]") {
+  auto r = from_query(iris(), "/predict?s%6C=%2B5.1&sw=3%2E5&pl=+1.4&petal%5Fwidth=0.2");
+  REQUIRE(r.has_value());
+  CHECK(*r == std::vector<double>{5.1, 3.5, 1.4, 0.2});
+  CHECK(failure(from_query(iris(), "/predict?sl=5%20x&sw=1&pl=1&pw=1")).field == "sl");
+  CHECK(failure(from_query(iris(), "/predict?sl&sw=1&pl=1&pw=1")).field == "sl");
+}
+
+TEST_CASE("inference: answer_writer writes what to_json writes", "[unit]") {
+  auto d = parse_csv("x,kind\n1,\"a \"\"quoted\"\" class\"\n2,b\\c\n3,plain\n", "t.csv");
+  REQUIRE(d.has_value());
+  answer_writer w("model \"7\"", "knn", *d);
+  for (const prediction& p :
+       {prediction{0, {1.0, 0.0, 0.0}}, prediction{1, {0.1, 0.30000000000000004, 0.6}},
+        prediction{2, {1e-9, 0.0, 0.999999999}}}) {
+    json::object expected{{"model", "model \"7\""}, {"algorithm", "knn"}};
+    put_prediction(expected, *d, p);
+    CHECK(w.write(p) == node::core::to_json(expected));
+  }
 }
