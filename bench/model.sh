@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks the model role: `GET /predict` with wrk against nginx answering a small JSON, in the
 # same run, alternating, on loopback; then bench/ml_bench.cpp (forest training and one-row
-# prediction). Bounded in time (about a minute with the defaults). Run by hand, not by CI:
+# prediction). Bounded in time (about 1.5 minutes with the defaults). Run by hand, not by CI:
 #   bench/model.sh                      # uses ./build (configured if missing)
 #   BUILD=build-release ROUNDS=5 DURATION=10 bench/model.sh
 # Environment: BUILD (build dir, default build), ROUNDS (3), DURATION (seconds per wrk run, 5),
@@ -91,11 +91,11 @@ wait_up "$NGINX_PORT"
 echo "node answers:  $(curl -s "http://127.0.0.1:$NODE_PORT$QUERY")"
 echo "nginx answers: $(curl -s "http://127.0.0.1:$NGINX_PORT$QUERY")"
 
-# Requests per second of one wrk run; non-2xx answers make the run fail.
+# "REQ/S P99" of one wrk run on PORT PATH; non-2xx answers make the run fail.
 run_wrk() {
   local out
   out=$(timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency \
-    "http://127.0.0.1:$1$QUERY")
+    "http://127.0.0.1:$1$2")
   if grep -q "Non-2xx" <<<"$out"; then
     echo "bench/model.sh: non-2xx answers from port $1:" >&2
     echo "$out" >&2
@@ -110,25 +110,33 @@ run_wrk() {
 median() { sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 
 node_rps=()
+hello_rps=()
 nginx_rps=()
 echo
-echo "GET $QUERY: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds, alternating"
+echo "GET $QUERY: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds, alternating;"
+echo "node GET / (the server with no model work) shows what the HTTP plumbing alone costs"
 for round in $(seq 1 "$ROUNDS"); do
-  node_out=$(run_wrk "$NODE_PORT")
-  nginx_out=$(run_wrk "$NGINX_PORT")
+  node_out=$(run_wrk "$NODE_PORT" "$QUERY")
+  hello_out=$(run_wrk "$NODE_PORT" /)
+  nginx_out=$(run_wrk "$NGINX_PORT" "$QUERY")
   read -r n n99 <<<"$node_out"
+  read -r h h99 <<<"$hello_out"
   read -r g g99 <<<"$nginx_out"
   node_rps+=("$n")
+  hello_rps+=("$h")
   nginx_rps+=("$g")
-  printf "round %d: node %10.0f req/s (p99 %s)   nginx %10.0f req/s (p99 %s)\n" \
-    "$round" "$n" "$n99" "$g" "$g99"
+  printf "round %d: node /predict %7.0f req/s (p99 %s)  node / %7.0f req/s (p99 %s)  nginx %7.0f req/s (p99 %s)\n" \
+    "$round" "$n" "$n99" "$h" "$h99" "$g" "$g99"
 done
 node_median=$(printf "%s\n" "${node_rps[@]}" | median)
+hello_median=$(printf "%s\n" "${hello_rps[@]}" | median)
 nginx_median=$(printf "%s\n" "${nginx_rps[@]}" | median)
 ratio=$(awk -v a="$node_median" -v b="$nginx_median" 'BEGIN {printf "%.2f", a / b}')
+hello_ratio=$(awk -v a="$hello_median" -v b="$nginx_median" 'BEGIN {printf "%.2f", a / b}')
 verdict=$(awk -v r="$ratio" 'BEGIN {print (r >= 0.7 ? "ok" : "BELOW TARGET")}')
-printf "median: node %.0f req/s, nginx %.0f req/s, ratio %s (target >= 0.70: %s)\n" \
-  "$node_median" "$nginx_median" "$ratio" "$verdict"
+printf "median: node /predict %.0f req/s, node / %.0f req/s, nginx %.0f req/s\n" \
+  "$node_median" "$hello_median" "$nginx_median"
+printf "ratio to nginx: /predict %s (target >= 0.70: %s), / %s\n" "$ratio" "$verdict" "$hello_ratio"
 
 echo
 echo "ml_bench ($BUILD/ml_bench):"
