@@ -71,7 +71,7 @@ po::options_description general_options() {
 po::options_description all_options() {
   po::options_description all(
       "Usage: node --role=ROLE --port=N [options]\n       node --config FILE");
-  all.add(general_options()).add(shop_options()).add(registry_options());
+  all.add(general_options()).add(shop_options()).add(registry_options()).add(model_options());
   return all;
 }
 
@@ -136,6 +136,7 @@ std::string build_config(const po::variables_map& vm, node_config& cfg) {
 
   std::string err = read_shop_options(vm, cfg);
   if (err.empty()) err = read_registry_options(vm, cfg);
+  if (err.empty() && cfg.role == "model") err = read_model_options(vm, cfg);
   return err;
 }
 
@@ -208,7 +209,9 @@ bool known_role(std::string_view role) {
          role == "mirror-shop" || role == "async-replica";
 }
 
-bool role_available(std::string_view role) { return role == "shop" || role == "registry"; }
+bool role_available(std::string_view role) {
+  return role == "shop" || role == "registry" || role == "model";
+}
 
 parsed_options parse_options(int argc, const char* const* argv) {
   auto desc = all_options();
@@ -218,7 +221,8 @@ parsed_options parse_options(int argc, const char* const* argv) {
 
   if (cli_vm.count("help") != 0) {
     std::ostringstream out;
-    out << desc << "\nRoles available in this build: shop, registry. Known roles: " << roles_list << ".\n";
+    out << desc << "\nRoles available in this build: shop, registry, model. Known roles: "
+        << roles_list << ".\n";
     parsed_options p;
     p.what = parsed_options::action::help;
     p.message = out.str();

@@ -2,6 +2,7 @@
 #include "node/roles/role.hpp"
 
 #include "node/roles/registry.hpp"
+#include "node/roles/model.hpp"
 #include "node/roles/shop.hpp"
 
 namespace node::roles {
@@ -16,6 +17,7 @@ core::result<std::unique_ptr<role>> make_role(const role_context& ctx) {
   const std::string& name = ctx.config.role;
   if (name == "shop") return make_shop(ctx);
   if (name == "registry") return make_registry(ctx);
+  if (name == "model") return make_model(ctx);
   return core::bad_request("role '" + name + "' is not available in this build", "role");
 }
 

@@ -6,9 +6,15 @@
 #include "node/http/server.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace node::ml {
+struct dataset;
+}
 
 namespace node::app {
 
@@ -31,6 +37,22 @@ struct registry_config {
   std::size_t max_servers = 256;
 };
 
+// --role=model. The options code loads and checks the dataset, so a bad CSV fails before
+// anything listens; the role trains on it.
+struct model_config {
+  std::string algorithm = "random_forest";
+  std::string dataset_path;  // "" = the built-in Iris data
+  std::string label;         // label column of the CSV; "" = the last column
+  int trees = 100;
+  int max_depth = 0;  // 0 = unlimited
+  int k = 5;
+  std::uint64_t seed = 42;
+  int cv_folds = 5;                         // 0 = no cross-validation at start-up
+  std::string model_id;                     // the options code defaults it to the algorithm's name
+  std::size_t max_batch = 10000;            // instances in one POST /predict or V2 infer
+  std::shared_ptr<const ml::dataset> data;  // the loaded dataset
+};
+
 struct node_config {
   std::string name;  // the [section] of a multi-node config file; "" otherwise
   std::string role;
@@ -43,6 +65,7 @@ struct node_config {
   http::client_options client;
   shop_config shop;
   registry_config registry;
+  model_config model;
 };
 
 // The roles this binary knows, and which of them it can run.
