@@ -23,6 +23,8 @@ namespace {
 constexpr int busy_timeout_ms = 5000;
 // Cached single-document reads at most; the cache is dropped whole when full.
 constexpr std::size_t max_cached_docs = 16384;
+// A list is cached only when the collection has at most this many documents.
+constexpr std::size_t max_cached_list = 4096;
 
 std::string sqlite_message(sqlite3* db, int rc) {
   return db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -265,6 +267,7 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
 bool sqlite_backend::cache_valid() {
   if (watch_.unchanged()) return true;
   doc_cache_.clear();
+  list_cache_.clear();
   lsn_cache_.reset();
   return false;
 }
@@ -287,7 +290,15 @@ std::optional<json::object> sqlite_backend::get(std::string_view collection, std
 }
 
 std::vector<entry> sqlite_backend::list(std::string_view collection) {
-  return list_docs(r_.list.get(), collection);
+  const bool valid = cache_valid();
+  std::string key(collection);
+  if (valid) {
+    auto it = list_cache_.find(key);
+    if (it != list_cache_.end()) return it->second;
+  }
+  auto out = list_docs(r_.list.get(), collection);
+  if (out.size() <= max_cached_list) list_cache_[std::move(key)] = out;
+  return out;
 }
 
 std::uint64_t sqlite_backend::lsn() {
@@ -302,6 +313,7 @@ std::string sqlite_backend::history() {
 
 void sqlite_backend::apply(const committed_batch&) {
   doc_cache_.clear();
+  list_cache_.clear();
   lsn_cache_.reset();
 }
 

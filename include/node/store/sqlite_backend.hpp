@@ -103,6 +103,7 @@ class sqlite_backend : public backend {
   statements r_;
   wal_watch watch_;
   std::unordered_map<std::string, std::optional<boost::json::object>> doc_cache_;
+  std::unordered_map<std::string, std::vector<entry>> list_cache_;  // small collections only
   std::optional<std::uint64_t> lsn_cache_;
   std::string history_;  // fixed at open
 
