@@ -39,7 +39,8 @@ po::options_description general_options() {
       ("log-level", po::value<std::string>()->default_value("info")->value_name("LEVEL"),
        "debug, info (one line per request), warn, error or off")
       ("store", po::value<std::string>()->value_name("SPEC"),
-       "where data lives: sqlite:PATH, json:PATH or memory: (shop default sqlite:data/shop.db)")
+       "where data lives: sqlite:PATH, json:PATH or memory: (shop default sqlite:data/shop.db, "
+       "consensus json:data/balances.json)")
       ("admin-token", po::value<std::string>()->value_name("TOKEN"),
        "when set, cluster-changing routes need 'Authorization: Bearer TOKEN'")
       ("drain-ms", po::value<long>()->default_value(0)->value_name("MS"),
@@ -68,7 +69,7 @@ po::options_description general_options() {
 po::options_description all_options() {
   po::options_description all(
       "Usage: node --role=ROLE --port=N [options]\n       node --config FILE");
-  all.add(general_options()).add(shop_options());
+  all.add(general_options()).add(shop_options()).add(consensus_options());
   return all;
 }
 
@@ -132,6 +133,7 @@ std::string build_config(const po::variables_map& vm, node_config& cfg) {
   cfg.server.cors_origin = vm["cors-origin"].as<std::string>();
 
   std::string err = read_shop_options(vm, cfg);
+  if (err.empty() && cfg.role == "consensus") err = read_consensus_options(vm, cfg);
   return err;
 }
 
@@ -204,7 +206,7 @@ bool known_role(std::string_view role) {
          role == "mirror-shop" || role == "async-replica";
 }
 
-bool role_available(std::string_view role) { return role == "shop"; }
+bool role_available(std::string_view role) { return role == "shop" || role == "consensus"; }
 
 parsed_options parse_options(int argc, const char* const* argv) {
   auto desc = all_options();
@@ -214,7 +216,8 @@ parsed_options parse_options(int argc, const char* const* argv) {
 
   if (cli_vm.count("help") != 0) {
     std::ostringstream out;
-    out << desc << "\nRoles available in this build: shop. Known roles: " << roles_list << ".\n";
+    out << desc << "\nRoles available in this build: shop, consensus. Known roles: " << roles_list
+        << ".\n";
     parsed_options p;
     p.what = parsed_options::action::help;
     p.message = out.str();
