@@ -75,46 +75,49 @@ std::string parse_models(const std::string& text,
 po::options_description consensus_options() {
   const consensus::params d;
   po::options_description c("Consensus (--role=consensus; rules in docs/consensus.md)");
-  c.add_options()("models", po::value<std::string>()->value_name("ID=URL,..."),
-                  "models joined at start with --deposit each; one already stored keeps its state")(
-      "deposit", po::value<double>()->default_value(1000)->value_name("COINS"),
-      "deposit of the --models, and of a POST /models that gives none")(
-      "model-timeout-ms", po::value<long>()->default_value(250)->value_name("MS"),
-      "a model that has not answered a prediction request by then does not vote")(
-      "vote", po::value<std::string>()->default_value("hard")->value_name("MODE"),
-      "hard (one vote per model) or soft (spread by the model's probabilities)")(
-      "quorum", po::value<double>()->default_value(d.quorum)->value_name("FRACTION"),
-      "a batch needs more than this fraction of the active models answering, else 503")(
-      "min-deposit", po::value<double>()->default_value(d.min_deposit)->value_name("COINS"),
-      "smallest deposit a model may join with")(
-      "min-balance", po::value<double>()->default_value(d.min_balance)->value_name("COINS"),
-      "a model whose balance falls below this is ejected (below --min-deposit)")(
-      "ema-rate", po::value<double>()->default_value(d.ema_rate)->value_name("ALPHA"),
-      "weight <- (1 - ALPHA) * weight + ALPHA * score after each batch")(
-      "initial-weight", po::value<double>()->default_value(d.initial_weight)->value_name("W"),
-      "weight of a newly joined model, in [0, 1]")(
-      "kappa", po::value<double>()->default_value(d.kappa)->value_name("FRACTION"),
-      "without labels, a consensus with less support than this judges nobody")(
-      "reward-rate", po::value<double>()->default_value(d.reward_rate)->value_name("FRACTION"),
-      "reward per batch at full accuracy, fraction of the balance")(
-      "slash-fraction",
-      po::value<double>()->default_value(d.slash_fraction)->value_name("FRACTION"),
-      "base slash of a batch answered all wrong, fraction of the balance")(
-      "correlation", po::value<double>()->default_value(d.correlation)->value_name("X"),
-      "slash multiplier on the share of stake wrong on the same instance")(
-      "inactivity-rate",
-      po::value<double>()->default_value(d.inactivity_rate)->value_name("FRACTION"),
-      "penalty of a batch not answered at all, fraction of the balance")(
-      "burn-cap", po::value<double>()->default_value(d.burn_cap)->value_name("FRACTION"),
-      "most one batch moves a balance either way, fraction of the balance")(
-      "emission", po::value<double>()->default_value(d.emission)->value_name("COINS"),
-      "coins added to the reward pool by each counted batch")(
-      "max-models", po::value<std::size_t>()->default_value(d.max_models)->value_name("N"),
-      "registered models at most")("max-instances",
-                                   po::value<std::size_t>()->default_value(1000)->value_name("N"),
-                                   "instances of one POST /predict at most (400 above)")(
-      "max-pending", po::value<std::size_t>()->default_value(1024)->value_name("N"),
-      "batches and cluster changes waiting for the store at most (503 above)");
+  // clang-format off
+  c.add_options()
+      ("models", po::value<std::string>()->value_name("ID=URL,..."),
+       "models joined at start with --deposit each; one already stored keeps its state")
+      ("deposit", po::value<double>()->default_value(1000)->value_name("COINS"),
+       "deposit of the --models, and of a POST /models that gives none")
+      ("model-timeout-ms", po::value<long>()->default_value(250)->value_name("MS"),
+       "a model that has not answered a prediction request by then does not vote")
+      ("vote", po::value<std::string>()->default_value("hard")->value_name("MODE"),
+       "hard (one vote per model) or soft (spread by the model's probabilities)")
+      ("quorum", po::value<double>()->default_value(d.quorum)->value_name("FRACTION"),
+       "a batch needs more than this fraction of the active models answering, else 503")
+      ("min-deposit", po::value<double>()->default_value(d.min_deposit)->value_name("COINS"),
+       "smallest deposit a model may join with")
+      ("min-balance", po::value<double>()->default_value(d.min_balance)->value_name("COINS"),
+       "a model whose balance falls below this is ejected (below --min-deposit)")
+      ("ema-rate", po::value<double>()->default_value(d.ema_rate)->value_name("ALPHA"),
+       "weight <- (1 - ALPHA) * weight + ALPHA * score after each batch")
+      ("initial-weight", po::value<double>()->default_value(d.initial_weight)->value_name("W"),
+       "weight of a newly joined model, in [0, 1]")
+      ("kappa", po::value<double>()->default_value(d.kappa)->value_name("FRACTION"),
+       "without labels, a consensus with less support than this judges nobody")
+      ("reward-rate", po::value<double>()->default_value(d.reward_rate)->value_name("FRACTION"),
+       "reward per batch at full accuracy, fraction of the balance")
+      ("slash-fraction",
+       po::value<double>()->default_value(d.slash_fraction)->value_name("FRACTION"),
+       "base slash of a batch answered all wrong, fraction of the balance")
+      ("correlation", po::value<double>()->default_value(d.correlation)->value_name("X"),
+       "slash multiplier on the share of stake wrong on the same instance")
+      ("inactivity-rate",
+       po::value<double>()->default_value(d.inactivity_rate)->value_name("FRACTION"),
+       "penalty of a batch not answered at all, fraction of the balance")
+      ("burn-cap", po::value<double>()->default_value(d.burn_cap)->value_name("FRACTION"),
+       "most one batch moves a balance either way, fraction of the balance")
+      ("emission", po::value<double>()->default_value(d.emission)->value_name("COINS"),
+       "coins added to the reward pool by each counted batch")
+      ("max-models", po::value<std::size_t>()->default_value(d.max_models)->value_name("N"),
+       "registered models at most")
+      ("max-instances", po::value<std::size_t>()->default_value(1000)->value_name("N"),
+       "instances of one POST /predict at most (400 above)")
+      ("max-pending", po::value<std::size_t>()->default_value(1024)->value_name("N"),
+       "batches and cluster changes waiting for the store at most (503 above)");
+  // clang-format on
   return c;
 }
 
