@@ -339,7 +339,7 @@ class consensus_role final : public role {
     out.reserve(urls.size());
     for (auto& r : st->replies) {
       if (r) {
-        out.push_back(*r);
+        out.push_back(std::move(*r));
       } else {
         out.push_back(cs::model_reply{
             cs::answer_status::timeout,
@@ -402,8 +402,9 @@ class consensus_role final : public role {
       out->settlement = std::move(*s);
       for (const auto& id : batch.models) {
         const cs::model_state* m = c.find(id);
-        out->views.push_back(m != nullptr ? cs::model_view{m->id, m->weight, m->balance, m->status}
-                                          : cs::model_view{id, 0, 0, cs::model_status::withdrawn});
+        out->views.push_back(
+            m != nullptr ? cs::model_view{m->id, cs::shown_weight(m->weight), m->balance, m->status}
+                         : cs::model_view{id, 0, 0, cs::model_status::withdrawn});
       }
       return {};
     });
