@@ -384,8 +384,13 @@ class consensus_role final : public role {
                          ": " + r.detail);
       }
     }
+    // Without any answer the batch is void whatever the labels say, and the classes they
+    // are checked against are unknown: they are not read.
+    const bool answered = std::any_of(replies.begin(), replies.end(), [](const auto& r) {
+      return r.status == cs::answer_status::ok;
+    });
     std::optional<std::vector<int>> labels;
-    if (req.labels) {
+    if (req.labels && answered) {
       auto resolved = cs::resolve_labels(*req.labels, class_names_);
       if (!resolved) co_return http::error_reply(resolved.error());
       labels = std::move(*resolved);

@@ -242,13 +242,16 @@ TEST_CASE("consensus: with no model answering predict is 503 and nobody pays", "
   auto batch =
       post(p, "/predict", json::parse(R"({"instances":[[5.1,3.5,1.4,0.2]],"labels":[0]})"));
   CHECK(batch.status == 503);
+  // Labels cannot be checked against classes nobody named: still 503, not 400.
+  CHECK(post(p, "/predict", json::parse(R"({"instances":[[1,2,3,4]],"labels":["rose"]})")).status ==
+        503);
   // Void batches move no coin: only the deposits are in the ledger.
   CHECK(get(p, "/ledger").json().as_array().size() == 2);
   CHECK(model_of(p, "a").at("balance").to_number<double>() == 1000.0);
   CHECK(model_of(p, "a").at("weight").to_number<double>() == 0.5);
   const auto metrics = get(p, "/metrics").body;
-  CHECK(metrics.find("consensus_model_errors_total{model=\"a\"} 4") != std::string::npos);
-  CHECK(metrics.find("consensus_batches_total{result=\"void\"} 4") != std::string::npos);
+  CHECK(metrics.find("consensus_model_errors_total{model=\"a\"} 5") != std::string::npos);
+  CHECK(metrics.find("consensus_batches_total{result=\"void\"} 5") != std::string::npos);
   CHECK(metrics.find("consensus_model_balance{model=\"b\"} 1000") != std::string::npos);
 }
 
