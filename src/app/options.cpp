@@ -48,9 +48,9 @@ po::options_description general_options() {
 
   po::options_description limits("HTTP limits");
   limits.add_options()
-      ("max-body", po::value<std::size_t>()->default_value(1024 * 1024)->value_name("BYTES"),
+      ("max-body", po::value<std::size_t>()->default_value(std::size_t{1024} * 1024)->value_name("BYTES"),
        "largest request body (413 above)")
-      ("max-header", po::value<std::size_t>()->default_value(16 * 1024)->value_name("BYTES"),
+      ("max-header", po::value<std::size_t>()->default_value(std::size_t{16} * 1024)->value_name("BYTES"),
        "largest request header block (431 above)")
       ("read-timeout-ms", po::value<long>()->default_value(10'000)->value_name("MS"),
        "time to receive one whole request (408 after)")
