@@ -43,7 +43,7 @@ std::string now_iso() {
 // A flag coroutines on the loop thread can wait for, optionally until a deadline.
 class wakeup {
  public:
-  explicit wakeup(asio::any_io_executor ex) : timer_(std::move(ex)) {}
+  explicit wakeup(const asio::any_io_executor& ex) : timer_(ex) {}
   void set() {
     set_ = true;
     timer_.cancel();
@@ -98,7 +98,7 @@ using mutation = std::function<core::result<void>(cs::cluster&, changes&)>;
 
 // One change waiting for the writer.
 struct pending_change {
-  explicit pending_change(asio::any_io_executor ex) : done(std::move(ex)) {}
+  explicit pending_change(const asio::any_io_executor& ex) : done(ex) {}
   mutation apply;
   core::result<void> outcome;
   wakeup done;
@@ -107,7 +107,7 @@ struct pending_change {
 // The fan-out of one batch: each model's reply lands in its slot; `done` is set when the
 // last one has.
 struct fan_out {
-  fan_out(asio::any_io_executor ex, std::size_t n) : replies(n), pending(n), done(std::move(ex)) {}
+  fan_out(const asio::any_io_executor& ex, std::size_t n) : replies(n), pending(n), done(ex) {}
   std::vector<std::optional<cs::model_reply>> replies;
   std::size_t pending;
   wakeup done;
@@ -358,6 +358,7 @@ class consensus_role final : public role {
     std::vector<std::string> ids = live_.active_ids();
     if (ids.empty()) co_return http::error_reply(core::unavailable("no active model"));
     std::vector<std::string> urls;
+    urls.reserve(ids.size());
     for (const auto& id : ids)
       urls.push_back(live_.find(id)->url);
     const std::size_t n = req.instances.size();
@@ -664,6 +665,7 @@ core::result<cs::cluster> restore(store::store& st, const cs::params& p) {
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<cs::model_state> models;
+  models.reserve(ordered.size());
   for (auto& [order, m] : ordered)
     models.push_back(std::move(m));
 
