@@ -88,9 +88,9 @@ TEST_CASE("cli: bad options exit 2 with one line on stderr", "[integration]") {
 }
 
 TEST_CASE("cli: a role not built yet says so and exits 2", "[integration]") {
-  auto r = run_node({"--role=consensus", "--port=1"});
+  auto r = run_node({"--role=async-replica", "--port=1"});
   CHECK(r.status == 2);
-  CHECK(r.err == "node: role 'consensus' is not available in this build\n");
+  CHECK(r.err == "node: role 'async-replica' is not available in this build\n");
 }
 
 TEST_CASE("cli: a config file gives the same options, the command line wins", "[integration]") {
@@ -240,7 +240,7 @@ TEST_CASE("server: odd paths and queries never answer 500", "[integration]") {
 }
 
 TEST_CASE("server: SIGTERM stops cleanly with exit 0", "[integration]") {
-  node_process n(shop_args());
+  node_process n({"--role=shop", "--store=memory:", "--seed-demo=false", "--drain-ms=0"});
   REQUIRE(get(n.port(), "/health").status == 200);
   CHECK(n.stop(SIGTERM) == 0);
   CHECK(n.log().find("stopped") != std::string::npos);

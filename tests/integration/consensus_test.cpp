@@ -1,6 +1,7 @@
 // Integration tests of the consensus role against real `node` processes: joining and leaving,
 // the admin token, bad requests, models that refuse or never answer, persistence across a
 // restart, and the ledger invariant.
+#include "node/ml/dataset.hpp"
 #include "support/http.hpp"
 #include "support/process.hpp"
 
@@ -15,6 +16,8 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <random>
 #include <sstream>
 
 using namespace node::test;
@@ -340,4 +343,226 @@ TEST_CASE("consensus: bad flags are refused before anything listens", "[integrat
     CHECK(r.status == 2);
     CHECK(r.err.find(named) != std::string::npos);
   }
+}
+
+// --- with real model nodes ----------------------------------------------------------------
+
+namespace {
+
+// Model nodes of the given algorithms ("random_forest", "liar", ...), each named by its
+// algorithm and index ("liar_3"), trained on the built-in Iris data.
+class model_nodes {
+ public:
+  explicit model_nodes(const std::vector<std::string>& algorithms) {
+    for (std::size_t i = 0; i < algorithms.size(); ++i) {
+      ids_.push_back(algorithms[i] + "_" + std::to_string(i));
+      nodes_.push_back(std::make_unique<node_process>(
+          std::vector<std::string>{"--role=model", "--algorithm=" + algorithms[i],
+                                   "--model-id=" + ids_.back(), "--cv-folds=0"}));
+    }
+  }
+  const std::vector<std::string>& ids() const { return ids_; }
+  // "--models=id=url,..." for the consensus node.
+  std::string models_flag() const {
+    std::string flag = "--models=";
+    for (std::size_t i = 0; i < ids_.size(); ++i) {
+      flag += (i ? "," : "") + ids_[i] + "=" + url_of(nodes_[i]->port());
+    }
+    return flag;
+  }
+
+ private:
+  std::vector<std::string> ids_;
+  std::vector<std::unique_ptr<node_process>> nodes_;
+};
+
+// The 150 Iris rows in a fixed shuffled order (the data set is sorted by class).
+std::vector<std::size_t> iris_order() {
+  std::vector<std::size_t> order(node::ml::iris().size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::mt19937 rng(7);
+  for (std::size_t i = order.size() - 1; i > 0; --i) {
+    std::swap(order[i], order[rng() % (i + 1)]);
+  }
+  return order;
+}
+
+// POSTs rows order[first, first + 15) as one batch; returns how many the consensus got right.
+int run_batch(std::uint16_t port, const std::vector<std::size_t>& order, std::size_t first,
+              bool labelled) {
+  const auto& iris = node::ml::iris();
+  json::array instances;
+  json::array labels;
+  for (std::size_t k = first; k < first + 15; ++k) {
+    const auto& row = iris.rows[order[k]];
+    instances.push_back(json::array(row.begin(), row.end()));
+    labels.push_back(iris.labels[order[k]]);
+  }
+  json::object body{{"instances", instances}};
+  if (labelled) body["labels"] = labels;
+  auto r = post(port, "/predict", body);
+  REQUIRE(r.status == 200);
+  const auto predictions = r.json().at("predictions").as_array();
+  REQUIRE(predictions.size() == 15);
+  int right = 0;
+  for (std::size_t k = 0; k < 15; ++k) {
+    right += predictions[k].at("consensus_prediction") == labels[k] ? 1 : 0;
+  }
+  return right;
+}
+
+// Runs the 150 rows as 10 batches of 15; returns how many the consensus got right.
+int run_all(std::uint16_t port, bool labelled) {
+  const auto order = iris_order();
+  int right = 0;
+  for (std::size_t b = 0; b < 10; ++b)
+    right += run_batch(port, order, b * 15, labelled);
+  return right;
+}
+
+std::string status_of(std::uint16_t port, const std::string& id) {
+  return std::string(model_of(port, id).at("status").as_string());
+}
+double balance_of(std::uint16_t port, const std::string& id) {
+  return model_of(port, id).at("balance").to_number<double>();
+}
+
+}  // namespace
+
+TEST_CASE("consensus: labelled batches eject two liars among three honest models",
+          "[integration]") {
+  model_nodes models({"random_forest", "decision_tree", "knn", "liar", "liar"});
+  node_process n({"--role=consensus", "--store=memory:", models.models_flag()});
+  auto p = n.port();
+  REQUIRE(eventually([&] { return get(p, "/models").json().as_array().size() == 5; }));
+  const int right = run_all(p, true);
+  CHECK(right >= 143);  // 95% of 150
+  for (const auto& id : {"liar_3", "liar_4"})
+    CHECK(status_of(p, id) == "ejected");
+  for (const auto& id : {"random_forest_0", "decision_tree_1", "knn_2"}) {
+    CHECK(status_of(p, id) == "active");
+    CHECK(balance_of(p, id) > 1000);
+  }
+  const auto metrics = get(p, "/metrics").body;
+  CHECK(metrics.find("consensus_ejections_total{model=\"liar_3\"} 1") != std::string::npos);
+  CHECK(metrics.find("consensus_model_weight{model=\"liar_4\"}") != std::string::npos);
+  check_ledger_adds_up(p);
+}
+
+TEST_CASE("consensus: without labels the liars lose their stake and are ejected", "[integration]") {
+  model_nodes models({"random_forest", "decision_tree", "knn", "liar", "liar"});
+  node_process n({"--role=consensus", "--store=memory:", models.models_flag()});
+  auto p = n.port();
+  REQUIRE(eventually([&] { return get(p, "/models").json().as_array().size() == 5; }));
+  const int right = run_all(p, false);
+  CHECK(right >= 143);
+  for (const auto& id : {"liar_3", "liar_4"})
+    CHECK(status_of(p, id) == "ejected");
+  for (const auto& id : {"random_forest_0", "decision_tree_1", "knn_2"}) {
+    CHECK(balance_of(p, id) > 1000);
+  }
+  const auto ledger = get(p, "/ledger").json().as_array();
+  bool liar_slashed = false;
+  for (const auto& e : ledger) {
+    liar_slashed = liar_slashed || (e.at("model") == "liar_3" && e.at("kind") == "slash");
+  }
+  CHECK(liar_slashed);
+  check_ledger_adds_up(p);
+}
+
+TEST_CASE("consensus: three liars against two honest models are slashed out with labels",
+          "[integration]") {
+  model_nodes models({"random_forest", "knn", "liar", "liar", "liar"});
+  node_process n({"--role=consensus", "--store=memory:", models.models_flag()});
+  auto p = n.port();
+  REQUIRE(eventually([&] { return get(p, "/models").json().as_array().size() == 5; }));
+  const auto order = iris_order();
+  // The liars hold 60% of the power at first; labelled batches take it from them.
+  std::vector<int> right;
+  for (std::size_t b = 0; b < 10; ++b)
+    right.push_back(run_batch(p, order, b * 15, true));
+  INFO("right per batch of 15: " << json::serialize(json::value_from(right)));
+  CHECK(right[0] <= 1);
+  int after_first = 0;
+  for (std::size_t b = 1; b < right.size(); ++b) {
+    CHECK(right[b] >= 12);
+    after_first += right[b];
+  }
+  CHECK(after_first >= 122);  // 90% of the 135 rows after the first batch
+  for (const auto& id : {"liar_2", "liar_3", "liar_4"})
+    CHECK(status_of(p, id) == "ejected");
+  // Once they are out, the consensus is right on (nearly) every row, labels or not.
+  CHECK(run_all(p, false) >= 135);  // 90% of 150
+  for (const auto& id : {"random_forest_0", "knn_1"})
+    CHECK(balance_of(p, id) > 1000);
+  check_ledger_adds_up(p);
+}
+
+TEST_CASE("consensus: a model that never answers is penalised for inactivity only",
+          "[integration]") {
+  silent_listener silent;
+  model_nodes models({"random_forest", "decision_tree", "knn"});
+  node_process n({"--role=consensus", "--store=memory:", "--model-timeout-ms=150",
+                  models.models_flag() + ",mute=" + url_of(silent.port())});
+  auto p = n.port();
+  REQUIRE(eventually([&] { return get(p, "/models").json().as_array().size() == 4; }));
+  for (int i = 0; i < 3; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    auto r = get(p, "/predict?sl=6.7&sw=3.0&pl=5.2&pw=2.3");
+    const auto took = std::chrono::steady_clock::now() - started;
+    REQUIRE(r.status == 200);
+    CHECK(took < milliseconds(200));
+    const auto body = r.json();
+    CHECK(body.at("consensus_prediction") == 2);
+    CHECK(body.at("label") == "virginica");
+    const auto& answers = body.at("models").as_array();
+    REQUIRE(answers.size() == 4);
+    CHECK(answers[0].at("status") == "ok");
+    CHECK(answers[3].at("id") == "mute");
+    CHECK(answers[3].at("status") == "timeout");
+    CHECK(answers[3].at("prediction").is_null());
+    CHECK(body.at("individual_predictions").at(3).is_null());
+  }
+  int inactivity = 0;
+  const auto mute_ledger = get(p, "/ledger?model=mute").json();
+  for (const auto& e : mute_ledger.as_array()) {
+    CHECK(e.at("kind") != "slash");
+    inactivity += e.at("kind") == "inactivity" ? 1 : 0;
+  }
+  CHECK(inactivity == 3);
+  CHECK(balance_of(p, "mute") < 1000);
+  CHECK(model_of(p, "mute").at("weight").to_number<double>() == 0.5);
+  check_ledger_adds_up(p);
+}
+
+TEST_CASE("consensus: stakes moved by batches survive a restart of the consensus node",
+          "[integration]") {
+  temp_dir dir;
+  model_nodes models({"random_forest", "knn", "liar"});
+  const std::vector<std::string> args = {
+      "--role=consensus", "--store=json:" + dir.file("balances.json"), models.models_flag()};
+  json::value balances;
+  json::value ledger;
+  {
+    node_process n(args);
+    auto p = n.port();
+    REQUIRE(eventually([&] { return get(p, "/models").json().as_array().size() == 3; }));
+    const auto order = iris_order();
+    for (std::size_t b = 0; b < 3; ++b)
+      run_batch(p, order, b * 15, true);
+    balances = get(p, "/balances").json();
+    ledger = get(p, "/ledger").json();
+    CHECK(ledger.as_array().size() > 3);
+    n.kill9();
+  }
+  node_process again(args);
+  auto p = again.port();
+  CHECK(get(p, "/balances").json() == balances);
+  CHECK(get(p, "/ledger").json() == ledger);
+  CHECK(balance_of(p, "liar_2") < 1000);
+  // The next batch builds on the restored state.
+  run_batch(p, iris_order(), 45, true);
+  CHECK(get(p, "/ledger").json().as_array().size() > ledger.as_array().size());
+  check_ledger_adds_up(p);
 }
