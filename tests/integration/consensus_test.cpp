@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <regex>
 #include <sstream>
 
 using namespace node::test;
@@ -565,4 +566,37 @@ TEST_CASE("consensus: stakes moved by batches survive a restart of the consensus
   run_batch(p, iris_order(), 45, true);
   CHECK(get(p, "/ledger").json().as_array().size() > ledger.as_array().size());
   check_ledger_adds_up(p);
+}
+
+TEST_CASE("consensus: the shipped workshop config predicts over its three models",
+          "[integration]") {
+  std::ifstream in(std::string(NODE_SOURCE_DIR) + "/config/workshop.conf");
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  // Every port moves to a free one wherever it appears; data/ moves to a temp dir.
+  temp_dir dir;
+  std::map<std::string, std::uint16_t> ports;
+  const std::regex port_line(R"((^|\n)\s*port\s*=\s*([0-9]+))");
+  for (std::sregex_iterator it(text.begin(), text.end(), port_line), end; it != end; ++it) {
+    ports.emplace((*it)[2].str(), free_port());
+  }
+  REQUIRE(ports.count("6001") == 1);
+  for (const auto& [from, to] : ports) {
+    text = std::regex_replace(text, std::regex("\\b" + from + "\\b"), std::to_string(to));
+  }
+  text = std::regex_replace(text, std::regex(R"(([:=]\s*)data/)"), "$1" + dir.path() + "/data/");
+  std::ofstream(dir.file("workshop.conf")) << text;
+
+  node_process all({"--config", dir.file("workshop.conf"), "--drain-ms=0"}, ports.size());
+  const auto p = ports.at("6001");
+  REQUIRE(eventually([&] { return get(p, "/models").json().as_array().size() == 3; }));
+  auto r = get(p, "/predict?sl=6.7&sw=3.0&pl=5.2&pw=2.3");
+  REQUIRE(r.status == 200);
+  const auto body = r.json();
+  CHECK(body.at("label") == "virginica");
+  CHECK(body.at("individual_predictions") == json::array{2, 2, 2});
+  CHECK(body.at("models").at(0).at("id") == "model_A");
+  CHECK(read_file(dir.path() + "/data/balances.json").find("\"model_C\"") != std::string::npos);
 }
