@@ -40,7 +40,7 @@ po::options_description general_options() {
        "debug, info (one line per request), warn, error or off")
       ("store", po::value<std::string>()->value_name("SPEC"),
        "where data lives: sqlite:PATH, json:PATH or memory: (shop default sqlite:data/shop.db, "
-       "registry default json:data/registry.json)")
+       "registry default json:data/registry.json, consensus json:data/balances.json)")
       ("admin-token", po::value<std::string>()->value_name("TOKEN"),
        "when set, cluster-changing routes need 'Authorization: Bearer TOKEN'")
       ("drain-ms", po::value<long>()->default_value(1500)->value_name("MS"),
@@ -71,7 +71,11 @@ po::options_description general_options() {
 po::options_description all_options() {
   po::options_description all(
       "Usage: node --role=ROLE --port=N [options]\n       node --config FILE");
-  all.add(general_options()).add(shop_options()).add(registry_options()).add(model_options());
+  all.add(general_options())
+      .add(shop_options())
+      .add(registry_options())
+      .add(model_options())
+      .add(consensus_options());
   return all;
 }
 
@@ -137,6 +141,7 @@ std::string build_config(const po::variables_map& vm, node_config& cfg) {
   std::string err = read_shop_options(vm, cfg);
   if (err.empty()) err = read_registry_options(vm, cfg);
   if (err.empty() && cfg.role == "model") err = read_model_options(vm, cfg);
+  if (err.empty() && cfg.role == "consensus") err = read_consensus_options(vm, cfg);
   return err;
 }
 
@@ -210,7 +215,7 @@ bool known_role(std::string_view role) {
 }
 
 bool role_available(std::string_view role) {
-  return role == "shop" || role == "registry" || role == "model";
+  return role == "shop" || role == "registry" || role == "model" || role == "consensus";
 }
 
 parsed_options parse_options(int argc, const char* const* argv) {
@@ -221,8 +226,8 @@ parsed_options parse_options(int argc, const char* const* argv) {
 
   if (cli_vm.count("help") != 0) {
     std::ostringstream out;
-    out << desc << "\nRoles available in this build: shop, registry, model. Known roles: "
-        << roles_list << ".\n";
+    out << desc << "\nRoles available in this build: shop, registry, model, consensus. "
+        << "Known roles: " << roles_list << ".\n";
     parsed_options p;
     p.what = parsed_options::action::help;
     p.message = out.str();

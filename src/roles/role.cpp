@@ -1,8 +1,9 @@
 // Making the role named on the command line.
 #include "node/roles/role.hpp"
 
-#include "node/roles/registry.hpp"
+#include "node/roles/consensus.hpp"
 #include "node/roles/model.hpp"
+#include "node/roles/registry.hpp"
 #include "node/roles/shop.hpp"
 
 namespace node::roles {
@@ -10,6 +11,7 @@ namespace node::roles {
 std::string default_store(std::string_view role) {
   if (role == "shop") return "sqlite:data/shop.db";
   if (role == "registry") return "json:data/registry.json";
+  if (role == "consensus") return "json:data/balances.json";
   return {};
 }
 
@@ -18,6 +20,7 @@ core::result<std::unique_ptr<role>> make_role(const role_context& ctx) {
   if (name == "shop") return make_shop(ctx);
   if (name == "registry") return make_registry(ctx);
   if (name == "model") return make_model(ctx);
+  if (name == "consensus") return make_consensus(ctx);
   return core::bad_request("role '" + name + "' is not available in this build", "role");
 }
 

@@ -88,9 +88,9 @@ TEST_CASE("cli: bad options exit 2 with one line on stderr", "[integration]") {
 }
 
 TEST_CASE("cli: a role not built yet says so and exits 2", "[integration]") {
-  auto r = run_node({"--role=consensus", "--port=1"});
+  auto r = run_node({"--role=async-replica", "--port=1"});
   CHECK(r.status == 2);
-  CHECK(r.err == "node: role 'consensus' is not available in this build\n");
+  CHECK(r.err == "node: role 'async-replica' is not available in this build\n");
 }
 
 TEST_CASE("cli: a config file gives the same options, the command line wins", "[integration]") {

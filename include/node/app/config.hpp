@@ -2,6 +2,7 @@
 // (options.cpp) fills them from argv or a file.
 #pragma once
 
+#include "node/consensus/params.hpp"
 #include "node/http/client.hpp"
 #include "node/http/server.hpp"
 
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace node::ml {
@@ -53,6 +55,17 @@ struct model_config {
   std::shared_ptr<const ml::dataset> data;  // the loaded dataset
 };
 
+// --role=consensus: the models to ask and the vote and stake rules (docs/consensus.md).
+struct consensus_config {
+  consensus::params params;
+  // --models: id and URL of the models joined at start-up (kept as stored when known).
+  std::vector<std::pair<std::string, std::string>> models;
+  double deposit = 1000;  // deposit of --models and of a POST /models without one
+  std::chrono::milliseconds model_timeout{250};  // one fan-out request to one model
+  std::size_t max_instances = 1000;              // instances of one POST /predict
+  std::size_t max_pending = 1024;  // batches and cluster changes waiting to be committed
+};
+
 struct node_config {
   std::string name;  // the [section] of a multi-node config file; "" otherwise
   std::string role;
@@ -66,6 +79,7 @@ struct node_config {
   shop_config shop;
   registry_config registry;
   model_config model;
+  consensus_config consensus;
 };
 
 // The roles this binary knows, and which of them it can run.

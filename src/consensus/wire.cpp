@@ -1,0 +1,299 @@
+// Parsing prediction requests and the models' answers, and building the consensus answers.
+#include "node/consensus/wire.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+
+namespace node::consensus {
+
+namespace json = boost::json;
+
+namespace {
+
+// A finite double from a JSON number.
+std::optional<double> finite_number(const json::value& v) {
+  if (!v.is_number()) return std::nullopt;
+  const double d = v.to_number<double>();
+  if (!std::isfinite(d)) return std::nullopt;
+  return d;
+}
+
+// A class index from a JSON integer (or a whole double), within [0, max_classes).
+std::optional<int> class_index(const json::value& v) {
+  double d = 0;
+  if (v.is_int64()) {
+    d = static_cast<double>(v.get_int64());
+  } else if (v.is_uint64()) {
+    d = static_cast<double>(v.get_uint64());
+  } else if (v.is_double()) {
+    d = v.get_double();
+    if (std::floor(d) != d) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  if (!(d >= 0 && d < max_classes)) return std::nullopt;
+  return static_cast<int>(d);
+}
+
+model_reply failed(std::string detail) {
+  model_reply r;
+  r.status = answer_status::error;
+  r.detail = std::move(detail);
+  return r;
+}
+
+}  // namespace
+
+core::result<predict_request> parse_predict_body(const json::value& body,
+                                                 std::size_t max_instances) {
+  const auto* o = body.if_object();
+  if (o == nullptr) {
+    return core::bad_request("the body must be an object with an \"instances\" array", "instances");
+  }
+  const auto* rows = o->if_contains("instances");
+  if (rows == nullptr || !rows->is_array() || rows->get_array().empty()) {
+    return core::bad_request("instances must be a non-empty array of feature arrays", "instances");
+  }
+  const auto& arr = rows->get_array();
+  if (arr.size() > max_instances) {
+    return core::bad_request("at most " + std::to_string(max_instances) + " instances per batch",
+                             "instances");
+  }
+  predict_request req;
+  std::size_t width = 0;
+  for (std::size_t k = 0; k < arr.size(); ++k) {
+    const auto* row = arr[k].if_array();
+    const std::string where = "instances[" + std::to_string(k) + "]";
+    if (row == nullptr || row->empty()) {
+      return core::bad_request(where + " must be a non-empty array of numbers", "instances");
+    }
+    if (k == 0) width = row->size();
+    if (row->size() != width) {
+      return core::bad_request(where + " has " + std::to_string(row->size()) +
+                                   " features; instances[0] has " + std::to_string(width),
+                               "instances");
+    }
+    json::array clean;
+    clean.reserve(row->size());
+    for (const auto& x : *row) {
+      const auto d = finite_number(x);
+      if (!d) return core::bad_request(where + " must hold finite numbers only", "instances");
+      clean.emplace_back(*d);
+    }
+    req.instances.emplace_back(std::move(clean));
+  }
+  if (const auto* labels = o->if_contains("labels"); labels != nullptr && !labels->is_null()) {
+    const auto* la = labels->if_array();
+    if (la == nullptr || la->size() != arr.size()) {
+      return core::bad_request("labels must be an array of one class per instance", "labels");
+    }
+    std::vector<label_ref> out;
+    out.reserve(la->size());
+    for (const auto& l : *la) {
+      if (l.is_string() && !l.get_string().empty()) {
+        out.emplace_back(std::string(l.get_string()));
+      } else if (const auto i = class_index(l)) {
+        out.emplace_back(*i);
+      } else {
+        return core::bad_request("each label must be a class index (0, 1, ...) or a class name",
+                                 "labels");
+      }
+    }
+    req.labels = std::move(out);
+  }
+  return req;
+}
+
+core::result<json::array> features_from_query(
+    const std::function<std::optional<std::string>(std::string_view)>& query) {
+  struct feature {
+    const char* short_name;
+    const char* long_name;
+  };
+  constexpr feature features[] = {
+      {"sl", "sepal_length"}, {"sw", "sepal_width"}, {"pl", "petal_length"}, {"pw", "petal_width"}};
+  json::array row;
+  for (const auto& f : features) {
+    auto text = query(f.short_name);
+    if (!text) text = query(f.long_name);
+    if (!text) {
+      return core::bad_request(std::string("missing feature ") + f.short_name, f.short_name);
+    }
+    double v = 0;
+    const char* first = text->data();
+    const char* last = first + text->size();
+    const auto [end, ec] = std::from_chars(first, last, v);
+    if (text->empty() || ec != std::errc() || end != last || !std::isfinite(v)) {
+      return core::bad_request(
+          std::string(f.short_name) + " must be a finite number, got '" + *text + "'",
+          f.short_name);
+    }
+    row.emplace_back(v);
+  }
+  return row;
+}
+
+model_reply parse_model_reply(unsigned status, std::string_view body, std::size_t instances) {
+  if (status != 200) return failed("answered HTTP " + std::to_string(status));
+  json::error_code ec;
+  const json::value doc = json::parse(body, ec);
+  if (ec) return failed("answered malformed JSON");
+  const auto* o = doc.if_object();
+  const auto* preds = o != nullptr ? o->if_contains("predictions") : nullptr;
+  if (preds == nullptr || !preds->is_array() || preds->get_array().size() != instances) {
+    return failed("answer has no \"predictions\" array of " + std::to_string(instances));
+  }
+  model_reply r;
+  r.status = answer_status::ok;
+  r.answers.reserve(instances);
+  r.names.reserve(instances);
+  for (const auto& p : preds->get_array()) {
+    const auto* po = p.if_object();
+    const auto* pred = po != nullptr ? po->if_contains("prediction") : nullptr;
+    const auto index = pred != nullptr ? class_index(*pred) : std::nullopt;
+    if (!index) return failed("answer has a prediction that is not a class index");
+    answer a{answer_status::ok, *index, {}};
+    if (const auto* probs = po->if_contains("probabilities");
+        probs != nullptr && probs->is_array() && probs->get_array().size() <= max_classes) {
+      for (const auto& x : probs->get_array()) {
+        const auto d = finite_number(x);
+        a.probabilities.push_back(d ? *d : -1.0);  // an unusable entry voids the soft ballot
+      }
+    }
+    const auto* label = po->if_contains("label");
+    r.names.emplace_back(label != nullptr && label->is_string() ? std::string(label->get_string())
+                                                                : std::string());
+    r.answers.push_back(std::move(a));
+  }
+  return r;
+}
+
+int infer_classes(const std::vector<model_reply>& replies, std::size_t known) {
+  std::map<std::size_t, int> lengths;
+  int largest = -1;
+  for (const auto& r : replies) {
+    if (r.status != answer_status::ok) continue;
+    for (const auto& a : r.answers) {
+      if (!a.probabilities.empty()) ++lengths[a.probabilities.size()];
+      largest = std::max(largest, a.prediction);
+    }
+  }
+  int n = largest + 1;
+  if (!lengths.empty()) {
+    auto best = lengths.begin();
+    for (auto it = lengths.begin(); it != lengths.end(); ++it) {
+      if (it->second > best->second) best = it;
+    }
+    n = static_cast<int>(best->first);
+  }
+  return std::max({n, static_cast<int>(std::min<std::size_t>(known, max_classes)), 1});
+}
+
+void learn_class_names(const std::vector<model_reply>& replies, std::vector<std::string>& names) {
+  for (const auto& r : replies) {
+    if (r.status != answer_status::ok) continue;
+    for (std::size_t k = 0; k < r.answers.size() && k < r.names.size(); ++k) {
+      const auto c = static_cast<std::size_t>(r.answers[k].prediction);
+      if (r.names[k].empty() || r.names[k].size() > 256) continue;
+      if (names.size() <= c) names.resize(c + 1);
+      if (names[c].empty()) names[c] = r.names[k];
+    }
+  }
+}
+
+core::result<std::vector<int>> resolve_labels(const std::vector<label_ref>& labels,
+                                              const std::vector<std::string>& names) {
+  std::vector<int> out;
+  out.reserve(labels.size());
+  for (const auto& l : labels) {
+    if (const int* i = std::get_if<int>(&l)) {
+      out.push_back(*i);
+      continue;
+    }
+    const auto& name = std::get<std::string>(l);
+    const auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) {
+      return core::bad_request("unknown class name '" + name + "' in labels", "labels");
+    }
+    out.push_back(static_cast<int>(it - names.begin()));
+  }
+  return out;
+}
+
+double shown_weight(double weight) {
+  return std::round(weight * 1e12) / 1e12;
+}
+
+namespace {
+
+json::value class_name(int c, const std::vector<std::string>& names) {
+  if (c < 0 || static_cast<std::size_t>(c) >= names.size() ||
+      names[static_cast<std::size_t>(c)].empty()) {
+    return nullptr;
+  }
+  return json::string(names[static_cast<std::size_t>(c)]);
+}
+
+}  // namespace
+
+json::object instance_json(std::size_t k, const std::optional<vote_result>& consensus,
+                           const std::vector<model_view>& models,
+                           const std::vector<model_reply>& replies,
+                           const std::vector<std::string>& names) {
+  json::object out;
+  if (consensus) {
+    out["consensus_prediction"] = consensus->prediction;
+    out["label"] = class_name(consensus->prediction, names);
+    out["support"] = consensus->support;
+  } else {
+    out["consensus_prediction"] = nullptr;
+    out["label"] = nullptr;
+    out["support"] = 0.0;
+  }
+  json::array individual;
+  json::array views;
+  individual.reserve(models.size());
+  views.reserve(models.size());
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    const model_reply& r = replies[m];
+    const bool ok = r.status == answer_status::ok && k < r.answers.size();
+    json::value prediction = nullptr;
+    json::value label = nullptr;
+    if (ok) {
+      prediction = r.answers[k].prediction;
+      label = class_name(r.answers[k].prediction, names);
+    }
+    individual.push_back(prediction);
+    views.push_back(json::object{{"id", models[m].id},
+                                 {"prediction", prediction},
+                                 {"label", label},
+                                 {"weight", models[m].weight},
+                                 {"balance", to_coins(models[m].balance)},
+                                 {"status", to_string(ok ? answer_status::ok : r.status)},
+                                 {"model_status", to_string(models[m].status)}});
+  }
+  out["individual_predictions"] = std::move(individual);
+  out["models"] = std::move(views);
+  return out;
+}
+
+json::array outcomes_json(const settlement& s) {
+  json::array out;
+  for (const auto& o : s.outcomes) {
+    out.push_back(json::object{{"id", o.id},
+                               {"score", o.score ? json::value(*o.score) : json::value(nullptr)},
+                               {"weight", shown_weight(o.weight_after)},
+                               {"balance", to_coins(o.balance_after)},
+                               {"reward", to_coins(o.reward)},
+                               {"slash", to_coins(o.slash)},
+                               {"inactivity", to_coins(o.inactivity)},
+                               {"ejected", o.ejected}});
+  }
+  return out;
+}
+
+}  // namespace node::consensus
