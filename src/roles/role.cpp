@@ -1,17 +1,24 @@
 // Making the role named on the command line.
 #include "node/roles/role.hpp"
 
+#include "node/roles/replicated_shop.hpp"
 #include "node/roles/shop.hpp"
 
 namespace node::roles {
 
 std::string default_store(std::string_view role) {
   if (role == "shop") return "sqlite:data/shop.db";
+  if (role == "mirror-shop") return "sqlite:data/mirror-shop.db";
+  if (role == "async-replica") return "sqlite:data/async-replica.db";
   return {};
 }
 
 core::result<std::unique_ptr<role>> make_role(const role_context& ctx) {
   const std::string& name = ctx.config.role;
+  if (name == "mirror-shop" || name == "async-replica" ||
+      (name == "shop" && ctx.config.replication.read_only_replica)) {
+    return make_replicated_shop(ctx);
+  }
   if (name == "shop") return make_shop(ctx);
   return core::bad_request("role '" + name + "' is not available in this build", "role");
 }
