@@ -24,41 +24,43 @@ constexpr const char* roles_list = "model, consensus, registry, shop, mirror-sho
 
 po::options_description general_options() {
   po::options_description general("General");
-  general.add_options()("help,h", "print this help and exit")("version",
-                                                              "print the version and exit")(
-      "config", po::value<std::string>()->value_name("FILE"),
-      "read options from FILE: 'name = value' lines; [name] sections describe several nodes "
-      "run in one process (see docs/configuration.md)")(
-      "role", po::value<std::string>()->value_name("ROLE"),
-      "what this node is: model, consensus, registry, shop, mirror-shop, async-replica")(
-      "host", po::value<std::string>()->default_value("127.0.0.1")->value_name("ADDR"),
-      "address to listen on")("port", po::value<std::string>()->value_name("N"),
-                              "port to listen on (0: any free port, printed at start)")(
-      "log-level", po::value<std::string>()->default_value("info")->value_name("LEVEL"),
-      "debug, info (one line per request), warn, error or off")(
-      "store", po::value<std::string>()->value_name("SPEC"),
-      "where data lives: sqlite:PATH, json:PATH or memory: (shop default sqlite:data/shop.db)")(
-      "admin-token", po::value<std::string>()->value_name("TOKEN"),
-      "when set, cluster-changing routes need 'Authorization: Bearer TOKEN'")(
-      "drain-ms", po::value<long>()->default_value(0)->value_name("MS"),
-      "on SIGTERM, answer /health with 503 for MS milliseconds while still serving, then stop");
+  general.add_options()
+      ("help,h", "print this help and exit")
+      ("version", "print the version and exit")
+      ("config", po::value<std::string>()->value_name("FILE"),
+       "read options from FILE: 'name = value' lines; [name] sections describe several nodes "
+       "run in one process (see docs/configuration.md)")
+      ("role", po::value<std::string>()->value_name("ROLE"),
+       "what this node is: model, consensus, registry, shop, mirror-shop, async-replica")
+      ("host", po::value<std::string>()->default_value("127.0.0.1")->value_name("ADDR"),
+       "address to listen on")
+      ("port", po::value<std::string>()->value_name("N"),
+       "port to listen on (0: any free port, printed at start)")
+      ("log-level", po::value<std::string>()->default_value("info")->value_name("LEVEL"),
+       "debug, info (one line per request), warn, error or off")
+      ("store", po::value<std::string>()->value_name("SPEC"),
+       "where data lives: sqlite:PATH, json:PATH or memory: (shop default sqlite:data/shop.db)")
+      ("admin-token", po::value<std::string>()->value_name("TOKEN"),
+       "when set, cluster-changing routes need 'Authorization: Bearer TOKEN'")
+      ("drain-ms", po::value<long>()->default_value(0)->value_name("MS"),
+       "on SIGTERM, answer /health with 503 for MS milliseconds while still serving, then stop");
 
   po::options_description limits("HTTP limits");
-  limits.add_options()("max-body",
-                       po::value<std::size_t>()->default_value(1024 * 1024)->value_name("BYTES"),
-                       "largest request body (413 above)")(
-      "max-header", po::value<std::size_t>()->default_value(16 * 1024)->value_name("BYTES"),
-      "largest request header block (431 above)")(
-      "read-timeout-ms", po::value<long>()->default_value(10'000)->value_name("MS"),
-      "time to receive one whole request (408 after)")(
-      "idle-timeout-ms", po::value<long>()->default_value(60'000)->value_name("MS"),
-      "an idle kept-alive connection is closed after this")(
-      "max-connections", po::value<std::size_t>()->default_value(4096)->value_name("N"),
-      "open connections at most; more are answered 503 and closed")(
-      "cors-origin", po::value<std::string>()->default_value("*")->value_name("ORIGIN"),
-      "Access-Control-Allow-Origin of every answer")(
-      "peer-timeout-ms", po::value<long>()->default_value(5000)->value_name("MS"),
-      "default timeout of requests this node makes to other nodes");
+  limits.add_options()
+      ("max-body", po::value<std::size_t>()->default_value(std::size_t{1024} * 1024)->value_name("BYTES"),
+       "largest request body (413 above)")
+      ("max-header", po::value<std::size_t>()->default_value(std::size_t{16} * 1024)->value_name("BYTES"),
+       "largest request header block (431 above)")
+      ("read-timeout-ms", po::value<long>()->default_value(10'000)->value_name("MS"),
+       "time to receive one whole request (408 after)")
+      ("idle-timeout-ms", po::value<long>()->default_value(60'000)->value_name("MS"),
+       "an idle kept-alive connection is closed after this")
+      ("max-connections", po::value<std::size_t>()->default_value(4096)->value_name("N"),
+       "open connections at most; more are answered 503 and closed")
+      ("cors-origin", po::value<std::string>()->default_value("*")->value_name("ORIGIN"),
+       "Access-Control-Allow-Origin of every answer")
+      ("peer-timeout-ms", po::value<long>()->default_value(5000)->value_name("MS"),
+       "default timeout of requests this node makes to other nodes");
   general.add(limits);
   return general;
 }
@@ -112,8 +114,7 @@ std::string build_config(const po::variables_map& vm, node_config& cfg) {
   }
   cfg.server.host = vm["host"].as<std::string>();
   cfg.server.name = cfg.role;
-  cfg.store =
-      vm.count("store") != 0 ? vm["store"].as<std::string>() : roles::default_store(cfg.role);
+  cfg.store = vm.count("store") != 0 ? vm["store"].as<std::string>() : roles::default_store(cfg.role);
   if (vm.count("admin-token") != 0) cfg.admin_token = vm["admin-token"].as<std::string>();
 
   auto& lim = cfg.server.limits;
@@ -193,8 +194,7 @@ std::string parse_args(const std::vector<std::string>& args, const po::options_d
 
 std::vector<std::string> as_args(const std::vector<std::pair<std::string, std::string>>& kv) {
   std::vector<std::string> args;
-  for (const auto& [k, v] : kv)
-    args.push_back("--" + k + "=" + v);
+  for (const auto& [k, v] : kv) args.push_back("--" + k + "=" + v);
   return args;
 }
 
@@ -217,8 +217,7 @@ parsed_options parse_options(int argc, const char* const* argv) {
 
   if (cli_vm.count("help") != 0) {
     std::ostringstream out;
-    out << desc
-        << "\nRoles available in this build: shop, mirror-shop, async-replica. Known roles: "
+    out << desc << "\nRoles available in this build: shop, mirror-shop, async-replica. Known roles: "
         << roles_list << ".\n";
     parsed_options p;
     p.what = parsed_options::action::help;
@@ -259,8 +258,7 @@ parsed_options parse_options(int argc, const char* const* argv) {
     for (const auto& a : args) {
       std::string name = a.substr(0, a.find('='));
       bool overridden = false;
-      for (const auto& o : overrides)
-        overridden = overridden || o.rfind(name, 0) == 0;
+      for (const auto& o : overrides) overridden = overridden || o.rfind(name, 0) == 0;
       if (!overridden) merged.push_back(a);
     }
     merged.insert(merged.end(), overrides.begin(), overrides.end());
@@ -268,9 +266,8 @@ parsed_options parse_options(int argc, const char* const* argv) {
   } else {
     for (const auto& o : overrides) {
       if (o.rfind("--role", 0) == 0 || o.rfind("--port", 0) == 0) {
-        return fail(
-            "--role and --port go in the config file's [node] sections, not on the "
-            "command line, when it describes several nodes");
+        return fail("--role and --port go in the config file's [node] sections, not on the "
+                    "command line, when it describes several nodes");
       }
     }
     for (const auto& [name, kv] : file.sections) {
@@ -308,8 +305,8 @@ parsed_options parse_options(int argc, const char* const* argv) {
       std::string key = cfg.server.host + ":" + std::to_string(cfg.server.port);
       auto [it, fresh] = ports.emplace(key, name);
       if (!fresh) {
-        return fail(who + "port " + std::to_string(cfg.server.port) + " is already used by node '" +
-                    it->second + "'");
+        return fail(who + "port " + std::to_string(cfg.server.port) +
+                    " is already used by node '" + it->second + "'");
       }
     }
     p.nodes.push_back(std::move(cfg));

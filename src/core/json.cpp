@@ -29,6 +29,35 @@ void write_double(std::string& out, double d) {
   }
 }
 
+// A JSON string literal: '"', '\\' and control characters escaped, everything else (UTF-8
+// included) as is, like boost::json::serialize, without its per-call allocation.
+void write_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t run = 0;  // start of the bytes not yet copied
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 0xf];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
 template <class Int>
 void write_integer(std::string& out, Int i) {
   char buf[24];
@@ -54,7 +83,7 @@ void write_value(std::string& out, const json::value& v) {
       write_double(out, v.get_double());
       break;
     case json::kind::string:
-      out += json::serialize(v.get_string());
+      write_string(out, v.get_string());
       break;
     case json::kind::array: {
       out += '[';
@@ -77,7 +106,7 @@ void write_value(std::string& out, const json::value& v) {
           out += ',';
         }
         first = false;
-        out += json::serialize(kv.key());
+        write_string(out, kv.key());
         out += ':';
         write_value(out, kv.value());
       }
@@ -91,6 +120,7 @@ void write_value(std::string& out, const json::value& v) {
 
 std::string to_json(const json::value& v) {
   std::string out;
+  out.reserve(256);
   write_value(out, v);
   return out;
 }

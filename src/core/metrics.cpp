@@ -59,7 +59,9 @@ void metrics::declare(std::string name, kind k, std::string help, std::vector<do
   family f;
   f.type = k;
   f.help = std::move(help);
-  if (k == kind::histogram) f.bounds = bounds.empty() ? default_bounds() : std::move(bounds);
+  if (k == kind::histogram) {
+    f.bounds = bounds.empty() ? default_bounds() : std::move(bounds);
+  }
   families_.emplace(std::move(name), std::move(f));
 }
 

@@ -77,8 +77,8 @@ void router::add(bhttp::verb method, std::string pattern, handler h) {
       throw std::logic_error("route registered twice: " + pattern);
     }
   }
-  route r{method, pattern, {}, std::move(h)};
-  for (auto s : split(pattern)) r.segments.emplace_back(s);
+  route r{method, std::move(pattern), {}, std::move(h)};
+  for (auto s : split(r.pattern)) r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
 

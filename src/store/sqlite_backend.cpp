@@ -6,6 +6,12 @@
 
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <utility>
 
 namespace node::store {
@@ -15,6 +21,8 @@ namespace json = boost::json;
 namespace {
 
 constexpr int busy_timeout_ms = 5000;
+// Cached single-document reads at most; the cache is dropped whole when full.
+constexpr std::size_t max_cached_docs = 16384;
 
 std::string sqlite_message(sqlite3* db, int rc) {
   return db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -128,6 +136,38 @@ constexpr const char* schema_sql =
 
 }  // namespace
 
+wal_watch::~wal_watch() {
+  if (map_ != nullptr) ::munmap(const_cast<unsigned char*>(map_), header_size);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool wal_watch::open(const std::filesystem::path& db_path) {
+  const std::string shm = db_path.string() + "-shm";
+  fd_ = ::open(shm.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return false;
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || st.st_size < static_cast<off_t>(header_size)) return false;
+  void* m = ::mmap(nullptr, header_size, PROT_READ, MAP_SHARED, fd_, 0);
+  if (m == MAP_FAILED) return false;
+  map_ = static_cast<const unsigned char*>(m);
+  return true;
+}
+
+bool wal_watch::unchanged() {
+  if (map_ == nullptr) return false;
+  std::array<unsigned char, header_size> now{};
+  std::memcpy(now.data(), map_, header_size);
+  // A writer updates one copy after the other: unequal copies mean "being written".
+  if (std::memcmp(now.data(), now.data() + header_size / 2, header_size / 2) != 0) {
+    seen_ = false;
+    return false;
+  }
+  if (seen_ && now == last_) return true;
+  last_ = now;
+  seen_ = true;
+  return false;
+}
+
 void sqlite_backend::db_closer::operator()(sqlite3* db) const noexcept {
   sqlite3_close_v2(db);
 }
@@ -220,14 +260,36 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
       throw backend_failure("meta has no history");
     }
     b->history_ = std::string(u.column_text(0));
+    // The -shm file exists once a connection has used the WAL database.
+    b->watch_.open(path);
   } catch (const backend_failure& e) {
     return core::unavailable("cannot open " + path.string() + ": " + e.what());
   }
   return b;
 }
 
+bool sqlite_backend::cache_valid() {
+  if (watch_.unchanged()) return true;
+  doc_cache_.clear();
+  lsn_cache_.reset();
+  return false;
+}
+
 std::optional<json::object> sqlite_backend::get(std::string_view collection, std::string_view id) {
-  return get_doc(r_.get.get(), collection, id);
+  // The header is looked at before the database is read: a commit after the look makes
+  // the next look fail, so a cached document is never older than the last look.
+  const bool valid = cache_valid();
+  std::string key;
+  key.reserve(collection.size() + 1 + id.size());
+  key.append(collection).append(1, '\0').append(id);
+  if (valid) {
+    auto it = doc_cache_.find(key);
+    if (it != doc_cache_.end()) return it->second;
+  }
+  auto doc = get_doc(r_.get.get(), collection, id);
+  if (doc_cache_.size() >= max_cached_docs) doc_cache_.clear();
+  doc_cache_.emplace(std::move(key), doc);
+  return doc;
 }
 
 std::vector<entry> sqlite_backend::list(std::string_view collection) {
@@ -235,14 +297,19 @@ std::vector<entry> sqlite_backend::list(std::string_view collection) {
 }
 
 std::uint64_t sqlite_backend::lsn() {
-  return read_lsn(r_.lsn.get());
+  if (cache_valid() && lsn_cache_) return *lsn_cache_;
+  lsn_cache_ = read_lsn(r_.lsn.get());
+  return *lsn_cache_;
 }
 
 std::string sqlite_backend::history() {
   return history_;
 }
 
-void sqlite_backend::apply(const committed_batch&) {}
+void sqlite_backend::apply(const committed_batch&) {
+  doc_cache_.clear();
+  lsn_cache_.reset();
+}
 
 void sqlite_backend::apply_history(const std::string& history) {
   history_ = history;

@@ -252,3 +252,47 @@ TEST_CASE("server: a port in use is a clear error", "[integration]") {
   CHECK(r.status == 1);
   CHECK(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())) != std::string::npos);
 }
+
+TEST_CASE("config: several nodes run in one process and share a named store", "[integration]") {
+  temp_dir dir;
+  std::ofstream(dir.file("two.conf")) << "# two shops over one store\n"
+                                         "store = memory:\nseed-demo = false\n\n"
+                                         "[shop-a]\nrole = shop\nport = 0\n\n"
+                                         "[shop-b]\nrole = shop\nport = 0\n";
+  node_process n({"--config", dir.file("two.conf")}, 2);
+  auto a = n.port(0), b = n.port(1);
+  REQUIRE(a != b);
+  auto created = post(a, "/products", json::object{{"name", "Kettle"}, {"price", 30}, {"stock", 2}});
+  REQUIRE(created.status == 201);
+  auto seen = get(b, "/products/" + std::to_string(created.json().at("id").as_int64()));
+  CHECK(seen.status == 200);
+  CHECK(seen.json().at("name") == "Kettle");
+}
+
+TEST_CASE("config: bad multi-node files fail naming the node and exit 2", "[integration]") {
+  temp_dir dir;
+  struct bad {
+    std::string text;
+    std::string says;
+  };
+  std::vector<bad> cases = {
+      {"[a]\nrole = shop\nport = 4001\n[b]\nrole = shop\nport = 4001\n",
+       "node 'b': port 4001 is already used by node 'a'"},
+      {"[a]\nrole = shop\nport = 4001\n[x]\nrole = dns\nport = 4002\n", "node 'x': unknown role 'dns'"},
+      {"[a]\nrole = shop\n", "node 'a': missing --port"},
+      {"[a]\nrole = shop\nport = 1\nfrobnicate = 3\n", "node 'a': "},
+      {"[a]\nrole shop\n", ":2: expected 'name = value'"},
+      {"[a]\nrole = shop\nport = 1\n[a]\nrole = shop\nport = 2\n", "node 'a' is described twice"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.text);
+    std::ofstream(dir.file("bad.conf"), std::ios::trunc) << c.text;
+    auto r = run_node({"--config", dir.file("bad.conf")});
+    CHECK(r.status == 2);
+    CHECK(r.err.find(c.says) != std::string::npos);
+  }
+  std::ofstream(dir.file("ok.conf"), std::ios::trunc) << "[a]\nrole = shop\nport = 1\n";
+  auto r = run_node({"--config", dir.file("ok.conf"), "--port=2"});
+  CHECK(r.status == 2);
+  CHECK(r.err.find("--role and --port go in the config file") != std::string::npos);
+}

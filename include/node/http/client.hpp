@@ -19,7 +19,7 @@ struct client_options {
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds timeout{5000};  // default for a whole exchange
   std::size_t max_idle_per_destination = 32;
-  std::size_t max_response_body = 8 * 1024 * 1024;
+  std::size_t max_response_body = std::size_t{8} * 1024 * 1024;
 };
 
 struct client_request {

@@ -19,8 +19,8 @@
 namespace node::http {
 
 struct server_limits {
-  std::size_t max_body = 1024 * 1024;
-  std::size_t max_header = 16 * 1024;
+  std::size_t max_body = std::size_t{1024} * 1024;
+  std::size_t max_header = std::size_t{16} * 1024;
   std::chrono::milliseconds read_timeout{10'000};  // to receive one whole request
   std::chrono::milliseconds idle_timeout{60'000};  // between requests on a kept-alive connection
   std::size_t max_connections = 4096;

@@ -4,20 +4,50 @@
 
 #include "node/store/backend.hpp"
 
+#include <array>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace node::store {
 
+// Tells cheaply whether any connection, in any process, may have committed to a WAL-mode
+// database since the last look: SQLite keeps the WAL-index header (two 48-byte copies, see
+// SQLite's walformat.html) at the start of PATH-shm and changes it with every commit, before
+// the commit returns. Loop thread only.
+class wal_watch {
+ public:
+  wal_watch() = default;
+  ~wal_watch();
+  wal_watch(const wal_watch&) = delete;
+  wal_watch& operator=(const wal_watch&) = delete;
+  // Maps PATH-shm read-only; false (and every look says "changed") when it cannot.
+  bool open(const std::filesystem::path& db_path);
+  // True when the header is the same as at the last look that returned false; false
+  // when it changed, is being written, or the watch is not open.
+  bool unchanged();
+
+ private:
+  static constexpr std::size_t header_size = 96;
+  int fd_ = -1;
+  const unsigned char* map_ = nullptr;
+  std::array<unsigned char, header_size> last_{};
+  bool seen_ = false;
+};
+
 // Two connections: `read_` with its statements belongs to the loop thread, `write_` with
 // its statements to the writer thread (each group is BEGIN IMMEDIATE ... COMMIT with a
 // SAVEPOINT per transaction, so reads inside a transaction see the database under the
 // write lock). Loop-side reads throw backend_failure when the database cannot be read.
+// Single-document reads and the LSN are cached on the loop thread while the WAL-index header
+// says no connection committed since (so a read never misses a commit that returned before
+// it, from this process or another).
 class sqlite_backend : public backend {
  public:
   // Opens or creates the database (tables, WAL, synchronous=FULL, 5 s busy timeout) and
@@ -74,8 +104,14 @@ class sqlite_backend : public backend {
 
   sqlite_backend() = default;
 
+  // Drops the read cache when the database may have changed; true when it is still valid.
+  bool cache_valid();
+
   db_ptr read_;
   statements r_;
+  wal_watch watch_;
+  std::unordered_map<std::string, std::optional<boost::json::object>> doc_cache_;
+  std::optional<std::uint64_t> lsn_cache_;
   std::string history_;  // fixed at open
 
   db_ptr write_;

@@ -73,3 +73,13 @@ TEST_CASE("json: malformed input is a bad_request naming the offset", "[unit]") 
   CHECK(parse_json("[1,2").has_error());
   CHECK(parse_json("1 2").has_error());
 }
+
+TEST_CASE("json: every byte below 0x80 in a string reads back unchanged", "[unit]") {
+  std::string all;
+  for (int c = 0; c < 0x80; ++c) all += static_cast<char>(c);
+  all += "caf\xc3\xa9 \xe2\x82\xac";
+  const json::value v = json::object{{all, all}};
+  const auto text = node::core::to_json(v);
+  CHECK(json::parse(text) == v);
+  CHECK(text == json::serialize(v));
+}

@@ -101,3 +101,26 @@ TEST_CASE("store: a file that is not an sqlite database is an open error", "[uni
   REQUIRE(s.has_error());
   CHECK(s.error().message.find(file.string()) != std::string::npos);
 }
+
+TEST_CASE("store: a cached sqlite read never hides another store's commit", "[unit]") {
+  temp_dir dir;
+  const std::string spec = "sqlite:" + (dir.path() / "shop.db").string();
+  asio::io_context io;
+  auto a = open_store(spec, io);
+  auto b = open_store(spec, io);
+  REQUIRE(run_txn(io, a, put_fn("products", "1", {{"stock", 1}})).has_value());
+  for (int i = 2; i < 50; ++i) {
+    // a reads (and caches) the document and the LSN, b changes both, a must see the change.
+    CHECK(a->get("products", "1")->at("stock") == i - 1);
+    CHECK(a->get("products", "1")->at("stock") == i - 1);
+    const auto before = a->lsn();
+    REQUIRE(run_txn(io, b, put_fn("products", "1", {{"stock", i}})).has_value());
+    CHECK(a->get("products", "1")->at("stock") == i);
+    CHECK(a->lsn() == before + 1);
+  }
+  REQUIRE(run_txn(io, b, [](txn& t) -> txn_result {
+            t.del("products", "1");
+            return json::value(nullptr);
+          }).has_value());
+  CHECK_FALSE(a->get("products", "1"));
+}
