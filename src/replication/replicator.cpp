@@ -193,6 +193,8 @@ asio::awaitable<void> replicator::run_shipper() {
           handle(answer{answer::kind::applied, stream_.acked_lsn(), history});
           continue;
         }
+        // The log may already show a group whose completion the loop has not run yet.
+        stream_.primary_committed(batches.back().lsn);
         stream_.sending();
         auto op = target_->apply(history, std::move(batches));
         auto a = co_await std::move(op);
