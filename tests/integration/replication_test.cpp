@@ -350,3 +350,38 @@ TEST_CASE("replication: bad flags exit with status 2", "[integration]") {
   CHECK(run_node({"--role=mirror-shop", "--port=0", "--read-only-replica", "--mirror=json:x"})
             .status == 2);
 }
+
+TEST_CASE("async-replica: a secondary restarted repeatedly under load ends equal",
+          "[integration]") {
+  temp_dir dir;
+  const auto q = free_port();
+  std::vector<std::string> sargs = replica_args("sqlite:" + dir.file("secondary.db"));
+  sargs.push_back("--port=" + std::to_string(q));
+  auto secondary = std::make_unique<node_process>(sargs);
+  node_process n({"--role=async-replica", "--store=sqlite:" + dir.file("primary.db"),
+                  "--replica=http://127.0.0.1:" + std::to_string(q), "--replication-interval-ms=50",
+                  "--admin-token=s3cret"});
+  const auto p = n.port();
+  std::atomic<bool> stop{false};
+  std::vector<std::int64_t> acked;
+  std::thread load([&] { acked = write_load(p, 8, stop); });
+  bool restarted = true;
+  for (int i = 0; i < 3 && restarted; ++i) {
+    const auto applied = num(status(q).at("applied_lsn"));
+    restarted = eventually([&] { return num(status(q).at("applied_lsn")) > applied; }, 5s);
+    secondary->kill9();
+    secondary = std::make_unique<node_process>(sargs);
+  }
+  stop = true;
+  load.join();
+  REQUIRE(restarted);
+  const auto auth =
+      std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer s3cret"}};
+  REQUIRE(call("POST", p, "/sync", "{}", auth).status == 200);
+  CHECK(checksum(p) == checksum(q));
+  CHECK(num(status(q).at("applied_lsn")) == num(status(p).at("primary_lsn")));
+  INFO("acknowledged " << acked.size());
+  for (const auto id : acked) {
+    REQUIRE(get(q, "/products/" + std::to_string(id)).status == 200);
+  }
+}
