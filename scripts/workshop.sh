@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and starts the workshop topology in the foreground
-# (Ctrl-C stops it). Data goes to ./data.
+# Installs what is missing, builds, and starts the workshop topology of
+# config/workshop.conf in one process, in the foreground (Ctrl-C stops it). Data goes to
+# ./data. Extra arguments are passed to node (e.g. --log-level=warn).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
-exec build/node --role=shop --port=3001 --store=sqlite:data/shop.db
+exec build/node --config config/workshop.conf "$@"

@@ -39,11 +39,14 @@ po::options_description general_options() {
       ("log-level", po::value<std::string>()->default_value("info")->value_name("LEVEL"),
        "debug, info (one line per request), warn, error or off")
       ("store", po::value<std::string>()->value_name("SPEC"),
-       "where data lives: sqlite:PATH, json:PATH or memory: (shop default sqlite:data/shop.db)")
+       "where data lives: sqlite:PATH, json:PATH or memory: (shop default sqlite:data/shop.db, "
+       "registry default json:data/registry.json)")
       ("admin-token", po::value<std::string>()->value_name("TOKEN"),
        "when set, cluster-changing routes need 'Authorization: Bearer TOKEN'")
-      ("drain-ms", po::value<long>()->default_value(0)->value_name("MS"),
-       "on SIGTERM, answer /health with 503 for MS milliseconds while still serving, then stop");
+      ("drain-ms", po::value<long>()->default_value(1500)->value_name("MS"),
+       "on SIGTERM, answer /health with 503 for MS milliseconds while still serving, then "
+       "stop; the default is slightly over a registry's default detection bound (1250 ms), so "
+       "registries stop handing the node out before it goes (SIGINT stops at once)");
 
   po::options_description limits("HTTP limits");
   limits.add_options()
@@ -68,7 +71,8 @@ po::options_description general_options() {
 po::options_description all_options() {
   po::options_description all(
       "Usage: node --role=ROLE --port=N [options]\n       node --config FILE");
-  all.add(general_options()).add(shop_options()).add(replication_options());
+  all.add(general_options()).add(shop_options()).add(registry_options()).add(model_options());
+  all.add(replication_options());
   return all;
 }
 
@@ -132,6 +136,8 @@ std::string build_config(const po::variables_map& vm, node_config& cfg) {
   cfg.server.cors_origin = vm["cors-origin"].as<std::string>();
 
   std::string err = read_shop_options(vm, cfg);
+  if (err.empty()) err = read_registry_options(vm, cfg);
+  if (err.empty() && cfg.role == "model") err = read_model_options(vm, cfg);
   if (err.empty()) err = read_replication_options(vm, cfg);
   return err;
 }
@@ -206,7 +212,8 @@ bool known_role(std::string_view role) {
 }
 
 bool role_available(std::string_view role) {
-  return role == "shop" || role == "mirror-shop" || role == "async-replica";
+  return role == "shop" || role == "registry" || role == "model" || role == "mirror-shop" ||
+         role == "async-replica";
 }
 
 parsed_options parse_options(int argc, const char* const* argv) {
@@ -217,7 +224,9 @@ parsed_options parse_options(int argc, const char* const* argv) {
 
   if (cli_vm.count("help") != 0) {
     std::ostringstream out;
-    out << desc << "\nRoles available in this build: shop, mirror-shop, async-replica. Known roles: "
+    out << desc
+        << "\nRoles available in this build: shop, registry, model, mirror-shop, async-replica. "
+           "Known roles: "
         << roles_list << ".\n";
     parsed_options p;
     p.what = parsed_options::action::help;

@@ -36,6 +36,7 @@ class shop_role final : public role {
     r.add(verb::delete_, "/cart/{userId}/item/{productId}",
           [this](context& c) { return remove_from_cart(c); });
     r.add(verb::get, "/ui/", [this](context& c) { return ui_page(c); });
+    r.add(verb::get, "/ui/config.json", [this](context&) { return ui_config(); });
   }
 
   void start() override {
@@ -172,6 +173,13 @@ class shop_role final : public role {
       co_return res;
     }
     co_return http::text_reply(bhttp::status::ok, "text/html; charset=utf-8", shop_ui_html);
+  }
+
+  // What the page needs to know: the registry to ask for a shop (null: call this node).
+  asio::awaitable<response> ui_config() {
+    const auto& url = ctx_.config.shop.registry_url;
+    co_return http::json_reply(
+        core::json::object{{"registry", url.empty() ? json(nullptr) : json(url)}});
   }
 
   role_context ctx_;

@@ -1,5 +1,8 @@
-// The shop's web page: one HTML document with its script, served at /ui/. It calls the
-// shop API of the node that served it (or, with ?api=http://host:port, another node).
+// The shop's web page: one HTML document with its script, served at /ui/. With a registry
+// configured (shop --registry, read from /ui/config.json, or ?registry=URL) it asks the
+// registry's /getServer for a shop before each API call and, when that shop cannot be
+// reached, asks again and retries on another; without one it calls the node that served
+// it (or, with ?api=http://host:port, another node).
 #include "node/roles/shop.hpp"
 
 namespace node::roles {
@@ -61,7 +64,9 @@ const char* const shop_ui_html = R"html(<!doctype html>
   </div>
 </main>
 <script>
-const api = new URLSearchParams(location.search).get('api') || '';
+const params = new URLSearchParams(location.search);
+const fixedApi = params.get('api');       // one shop, no registry
+let registry = params.get('registry');    // else read from config.json
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
 const money = (n) => Number(n).toFixed(2);
@@ -72,16 +77,64 @@ function say(text, isError) {
   $('status').className = isError ? 'error' : '';
 }
 
-async function call(method, path, body) {
-  const opts = { method, headers: {} };
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+// fetch with a time limit, so a shop that hangs counts as unreachable.
+async function fetchWithin(url, opts, ms) {
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), ms);
+  try {
+    return await fetch(url, { ...opts, signal: stop.signal });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Where the API is: the registry's choice ('http://host:port'), or '' (the node that served
+// the page) when there is no registry or it has no healthy shop to offer.
+async function pickShop() {
+  if (fixedApi !== null) return fixedApi;
+  if (!registry) return '';
+  try {
+    const res = await fetchWithin(registry + '/getServer', {}, 2000);
+    const data = await res.json();
+    if (res.ok && data.server) return 'http://' + data.server;
+  } catch (e) { /* registry unreachable: fall back to this node */ }
+  return '';
+}
+
+// One API call. A network failure (the shop died, refused, or hung) is retried on the shop
+// the registry names next, skipping those that just failed, with short pauses so the
+// registry's health checks catch up. Orders carry an Idempotency-Key, so a retried order is
+// placed once; any HTTP answer, error or not, is final.
+async function call(method, path, body, headers = {}) {
+  const opts = { method, headers: { ...headers } };
   if (body !== undefined) {
     opts.headers['Content-Type'] = 'application/json';
     opts.body = JSON.stringify(body);
   }
-  const res = await fetch(api + path, opts);
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error((data.error && data.error.message) || res.statusText);
-  return data;
+  const failed = new Set();
+  let lastError = null;
+  for (let attempt = 0; attempt < 8; ++attempt) {
+    const base = await pickShop();
+    if (failed.has(base)) {
+      await sleep(150 * attempt);
+      continue;
+    }
+    let res;
+    try {
+      res = await fetchWithin(base + path, opts, 5000);
+    } catch (e) {
+      lastError = e;
+      failed.add(base);
+      if (fixedApi !== null || !registry) break;
+      continue;
+    }
+    $('server').textContent = 'shop: ' + (base ? base.replace('http://', '') : location.host);
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error((data.error && data.error.message) || res.statusText);
+    return data;
+  }
+  throw new Error('no shop answered' + (lastError ? ' (' + lastError.message + ')' : ''));
 }
 
 let categoriesSeen = new Set();
@@ -139,7 +192,9 @@ document.addEventListener('click', async (ev) => {
     } else if (ev.target.id === 'order') {
       const cart = await loadCart();
       const items = cart.items.map((i) => ({ productId: i.productId, quantity: i.quantity }));
-      const order = await call('POST', '/orders', { userId: decodeURIComponent(user()), items });
+      const key = 'ui-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2);
+      const order = await call('POST', '/orders', { userId: decodeURIComponent(user()), items },
+                               { 'Idempotency-Key': key });
       for (const i of cart.items) await call('DELETE', '/cart/' + user() + '/item/' + i.productId);
       say(`order #${order.id} confirmed, total ${money(order.total)}`);
     } else {
@@ -153,8 +208,16 @@ document.addEventListener('click', async (ev) => {
 $('category').addEventListener('change', refresh);
 $('instock').addEventListener('change', refresh);
 $('user').addEventListener('change', refresh);
-call('GET', '/').then((h) => { $('server').textContent = 'served by ' + h.node; }).catch(() => {});
-refresh();
+async function start() {
+  if (fixedApi === null && !registry) {
+    try {
+      const config = await (await fetchWithin('config.json', {}, 2000)).json();
+      registry = config.registry || null;
+    } catch (e) { /* no config: call this node */ }
+  }
+  refresh();
+}
+start();
 </script>
 </body>
 </html>

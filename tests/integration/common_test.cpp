@@ -240,7 +240,7 @@ TEST_CASE("server: odd paths and queries never answer 500", "[integration]") {
 }
 
 TEST_CASE("server: SIGTERM stops cleanly with exit 0", "[integration]") {
-  node_process n(shop_args());
+  node_process n({"--role=shop", "--store=memory:", "--seed-demo=false", "--drain-ms=0"});
   REQUIRE(get(n.port(), "/health").status == 200);
   CHECK(n.stop(SIGTERM) == 0);
   CHECK(n.log().find("stopped") != std::string::npos);

@@ -6,14 +6,51 @@
 #include "node/http/server.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
+
+namespace node::ml {
+struct dataset;
+}
 
 namespace node::app {
 
 // --role=shop (and the shop half of mirror-shop and async-replica).
 struct shop_config {
   bool seed_demo = true;  // a brand-new store gets a few demo products
+  // The registry the /ui/ page asks for a shop before each API call ("http://host:port");
+  // "" when the page calls the node that served it.
+  std::string registry_url;
+};
+
+// --role=registry. The defaults give a detection bound of 500 x 2 + 250 = 1250 ms.
+struct registry_config {
+  std::vector<std::string> servers;  // canonical "host:port", always registered at start
+  std::chrono::milliseconds check_interval{500};
+  std::chrono::milliseconds check_timeout{250};  // at most check_interval
+  double check_jitter = 0.1;    // checks come up to this fraction of the interval early
+  unsigned fail_threshold = 2;  // consecutive failed checks that take a server down
+  unsigned rise_threshold = 2;  // consecutive good checks that bring it back
+  std::size_t max_servers = 256;
+};
+
+// --role=model. The options code loads and checks the dataset, so a bad CSV fails before
+// anything listens; the role trains on it.
+struct model_config {
+  std::string algorithm = "random_forest";
+  std::string dataset_path;  // "" = the built-in Iris data
+  std::string label;         // label column of the CSV; "" = the last column
+  int trees = 100;
+  int max_depth = 0;  // 0 = unlimited
+  int k = 5;
+  std::uint64_t seed = 42;
+  int cv_folds = 5;                         // 0 = no cross-validation at start-up
+  std::string model_id;                     // the options code defaults it to the algorithm's name
+  std::size_t max_batch = 10000;            // instances in one POST /predict or V2 infer
+  std::shared_ptr<const ml::dataset> data;  // the loaded dataset
 };
 
 // mirror-shop, async-replica, and a shop started as a replica (docs/replication.md).
@@ -33,11 +70,15 @@ struct node_config {
   std::string role;
   std::string store;  // "" = the role's default
   std::string admin_token;
-  std::chrono::milliseconds drain{0};  // /health answers 503 this long before stopping
+  // On SIGTERM /health answers 503 this long before stopping: slightly over the registry's
+  // default detection bound (1250 ms), so a registry has stopped handing the node out.
+  std::chrono::milliseconds drain{1500};
   http::server_options server;
   http::client_options client;
   shop_config shop;
   replication_config replication;
+  registry_config registry;
+  model_config model;
 };
 
 // The roles this binary knows, and which of them it can run.

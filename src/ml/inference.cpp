@@ -1,0 +1,464 @@
+// Rows from query strings, POST /predict bodies and V2 infer requests; predictions as JSON.
+#include "node/ml/inference.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace node::ml {
+
+namespace json = core::json;
+
+namespace {
+
+// At most this much of a bad value is echoed in an error message.
+constexpr std::size_t max_echo = 40;
+
+std::string echo(std::string_view text) {
+  if (text.size() <= max_echo) return std::string(text);
+  return std::string(text.substr(0, max_echo)) + "...";
+}
+
+// The name a user most likely types for feature i: its alias when it has one.
+const std::string& short_name(const dataset& d, std::size_t i) {
+  if (i < d.feature_aliases.size() && !d.feature_aliases[i].empty()) return d.feature_aliases[i];
+  return d.feature_names[i];
+}
+
+std::string feature_list(const dataset& d) {
+  std::string out;
+  for (std::size_t i = 0; i < d.n_features(); ++i) {
+    if (i != 0) out += ", ";
+    out += short_name(d, i);
+  }
+  return out;
+}
+
+// A finite JSON number as a double.
+std::optional<double> json_number(const json::value& v) {
+  double x = 0;
+  switch (v.kind()) {
+    case json::kind::int64:
+      x = static_cast<double>(v.get_int64());
+      break;
+    case json::kind::uint64:
+      x = static_cast<double>(v.get_uint64());
+      break;
+    case json::kind::double_:
+      x = v.get_double();
+      break;
+    default:
+      return std::nullopt;
+  }
+  if (!std::isfinite(x)) return std::nullopt;
+  return x;
+}
+
+std::string kind_name(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
+    default:
+      return "a number out of range";
+  }
+}
+
+core::error too_many(std::size_t n, std::size_t max_batch, std::string field) {
+  return core::error{413, "payload_too_large",
+                     std::to_string(n) + " instances in one request; at most " +
+                         std::to_string(max_batch) + " are accepted (--max-batch)",
+                     std::move(field)};
+}
+
+// One instance of POST /predict: an array of numbers, or an object keyed by feature.
+core::result<std::vector<double>> instance_row(const dataset& d, const json::value& v,
+                                               const std::string& field) {
+  const std::size_t width = d.n_features();
+  std::vector<double> row(width);
+  if (const auto* a = v.if_array()) {
+    if (a->size() != width) {
+      return core::bad_request(field + " has " + std::to_string(a->size()) + " values; expected " +
+                                   std::to_string(width) + " (" + feature_list(d) + ")",
+                               field);
+    }
+    for (std::size_t j = 0; j < width; ++j) {
+      auto x = json_number((*a)[j]);
+      std::string at = field + "[" + std::to_string(j) + "]";
+      if (!x) {
+        return core::bad_request(at + " must be a finite number, not " + kind_name((*a)[j]), at);
+      }
+      row[j] = *x;
+    }
+    return row;
+  }
+  if (const auto* o = v.if_object()) {
+    std::vector<bool> seen(width, false);
+    for (const auto& kv : *o) {
+      auto idx = d.feature_index(kv.key());
+      if (!idx || seen[*idx]) continue;
+      std::string at = field + "." + std::string(kv.key());
+      auto x = json_number(kv.value());
+      if (!x) {
+        return core::bad_request(at + " must be a finite number, not " + kind_name(kv.value()), at);
+      }
+      seen[*idx] = true;
+      row[*idx] = *x;
+    }
+    for (std::size_t j = 0; j < width; ++j) {
+      if (!seen[j]) {
+        std::string at = field + "." + short_name(d, j);
+        return core::bad_request(at + " is missing", at);
+      }
+    }
+    return row;
+  }
+  return core::bad_request(field + " must be an array of " + std::to_string(width) + " numbers (" +
+                               feature_list(d) + "), not " + kind_name(v),
+                           field);
+}
+
+// The text of a percent-encoded query part: itself when nothing is encoded, else decoded into buf.
+std::string_view decoded(boost::urls::pct_string_view text, std::string& buf) {
+  std::string_view raw = text;
+  if (raw.find_first_of("%+") == std::string_view::npos) return raw;
+  boost::urls::encoding_opts opts;
+  opts.space_as_plus = true;
+  buf = text.decode(opts);
+  return buf;
+}
+
+}  // namespace
+
+prediction predict_row(const classifier& c, std::span<const double> row) {
+  prediction p;
+  p.probabilities = c.predict_proba(row);
+  p.cls = argmax(p.probabilities);
+  return p;
+}
+
+std::optional<double> parse_finite(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
+  if (text.size() > 1 && text.front() == '+' && text[1] != '-') text.remove_prefix(1);
+  if (text.empty()) return std::nullopt;
+  double x = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(x)) {
+    return std::nullopt;
+  }
+  return x;
+}
+
+core::result<std::vector<double>> row_from_query(const dataset& d,
+                                                 const boost::urls::params_encoded_view& query) {
+  const std::size_t width = d.n_features();
+  std::vector<double> row(width);
+  std::vector<bool> seen(width, false);
+  std::string key_buf;
+  std::string value_buf;
+  for (auto p : query) {
+    std::string_view key = decoded(p.key, key_buf);
+    auto idx = d.feature_index(key);
+    if (!idx || seen[*idx]) continue;
+    std::string_view value = p.has_value ? decoded(p.value, value_buf) : std::string_view();
+    auto x = parse_finite(value);
+    if (!x) {
+      return core::bad_request(
+          "feature '" + std::string(key) + "' must be a finite number, got '" + echo(value) + "'",
+          std::string(key));
+    }
+    seen[*idx] = true;
+    row[*idx] = *x;
+  }
+  for (std::size_t j = 0; j < width; ++j) {
+    if (seen[j]) continue;
+    const std::string& name = short_name(d, j);
+    std::string message = "missing feature '" + name + "'";
+    if (name != d.feature_names[j]) message += " (or '" + d.feature_names[j] + "')";
+    message += "; expected ";
+    message += feature_list(d);
+    return core::bad_request(std::move(message), name);
+  }
+  return row;
+}
+
+core::result<std::vector<std::vector<double>>> rows_from_instances(const dataset& d,
+                                                                   const json::value& body,
+                                                                   std::size_t max_batch) {
+  const auto* o = body.if_object();
+  if (o == nullptr) {
+    return core::bad_request("the body must be a JSON object like {\"instances\":[[...], ...]}",
+                             "instances");
+  }
+  auto it = o->find("instances");
+  if (it == o->end()) return core::bad_request("missing field 'instances'", "instances");
+  const auto* list = it->value().if_array();
+  if (list == nullptr) {
+    return core::bad_request("instances must be an array of rows, not " + kind_name(it->value()),
+                             "instances");
+  }
+  if (list->empty()) return core::bad_request("instances must hold at least one row", "instances");
+  if (list->size() > max_batch) return too_many(list->size(), max_batch, "instances");
+  std::vector<std::vector<double>> rows;
+  rows.reserve(list->size());
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    auto row = instance_row(d, (*list)[i], "instances[" + std::to_string(i) + "]");
+    if (!row) return row.error();
+    rows.push_back(std::move(*row));
+  }
+  return rows;
+}
+
+void put_prediction(json::object& out, const dataset& d, const prediction& p) {
+  json::array probabilities;
+  probabilities.reserve(p.probabilities.size());
+  for (double x : p.probabilities)
+    probabilities.emplace_back(x);
+  out["prediction"] = p.cls;
+  out["label"] = d.class_names.at(static_cast<std::size_t>(p.cls));
+  out["probabilities"] = std::move(probabilities);
+}
+
+json::object prediction_json(const dataset& d, const prediction& p) {
+  json::object out;
+  put_prediction(out, d, p);
+  return out;
+}
+
+answer_writer::answer_writer(std::string_view model, std::string_view algorithm, const dataset& d) {
+  head_ = core::to_json(json::object{{"model", model}, {"algorithm", algorithm}});
+  head_.pop_back();  // the closing brace
+  head_ += ",\"prediction\":";
+  for (const auto& name : d.class_names) {
+    labels_.push_back(",\"label\":" + core::to_json(json::string(name)) + ",\"probabilities\":[");
+  }
+}
+
+std::string answer_writer::write(const prediction& p) const {
+  const std::string& label = labels_.at(static_cast<std::size_t>(p.cls));
+  std::string out;
+  out.reserve(head_.size() + label.size() + 24 * p.probabilities.size() + 16);
+  out += head_;
+  char buf[16];
+  auto res = std::to_chars(buf, buf + sizeof buf, p.cls);
+  out.append(buf, res.ptr);
+  out += label;
+  for (std::size_t i = 0; i < p.probabilities.size(); ++i) {
+    if (i != 0) out += ',';
+    out += core::to_json(json::value(p.probabilities[i]));
+  }
+  out += "]}";
+  return out;
+}
+
+namespace v2 {
+
+namespace {
+
+bool numeric_datatype(std::string_view t) {
+  for (std::string_view ok : {"FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8",
+                              "UINT16", "UINT32", "UINT64"}) {
+    if (t == ok) return true;
+  }
+  return false;
+}
+
+// A non-negative integer JSON value that fits in size_t.
+std::optional<std::size_t> dimension(const json::value& v) {
+  if (v.is_int64() && v.get_int64() >= 0) return static_cast<std::size_t>(v.get_int64());
+  if (v.is_uint64()) return static_cast<std::size_t>(v.get_uint64());
+  return std::nullopt;
+}
+
+core::error not_a_number(const std::string& at, const json::value& v) {
+  return core::bad_request(at + " must be a finite number, not " + kind_name(v));
+}
+
+// The rows of a tensor's data: flat (n * width numbers, row-major) or nested (n arrays of width).
+core::result<std::vector<std::vector<double>>> tensor_rows(const json::array& data, std::size_t n,
+                                                           std::size_t width) {
+  const std::string at = "inputs[0].data";
+  if (!data.empty() && data[0].is_array()) {
+    if (data.size() != n) {
+      return core::bad_request(at + " has " + std::to_string(data.size()) +
+                               " rows; the shape says " + std::to_string(n));
+    }
+    std::vector<std::vector<double>> rows(n, std::vector<double>(width));
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string row_at = at + "[" + std::to_string(i) + "]";
+      const auto* row = data[i].if_array();
+      if (row == nullptr || row->size() != width) {
+        return core::bad_request(row_at + " must be an array of " + std::to_string(width) +
+                                 " numbers");
+      }
+      for (std::size_t j = 0; j < width; ++j) {
+        auto x = json_number((*row)[j]);
+        if (!x) return not_a_number(row_at + "[" + std::to_string(j) + "]", (*row)[j]);
+        rows[i][j] = *x;
+      }
+    }
+    return rows;
+  }
+  if (data.size() != n * width) {
+    return core::bad_request(at + " holds " + std::to_string(data.size()) + " values; shape [" +
+                             std::to_string(n) + ", " + std::to_string(width) + "] needs " +
+                             std::to_string(n * width));
+  }
+  std::vector<std::vector<double>> rows(n, std::vector<double>(width));
+  for (std::size_t k = 0; k < data.size(); ++k) {
+    auto x = json_number(data[k]);
+    if (!x) return not_a_number(at + "[" + std::to_string(k) + "]", data[k]);
+    rows[k / width][k % width] = *x;
+  }
+  return rows;
+}
+
+}  // namespace
+
+core::result<infer_request> parse_infer(const dataset& d, const json::value& body,
+                                        std::size_t max_batch) {
+  const auto* o = body.if_object();
+  if (o == nullptr) return core::bad_request("the body must be a JSON object with \"inputs\"");
+  infer_request req;
+  if (auto it = o->find("id"); it != o->end()) {
+    if (!it->value().is_string()) return core::bad_request("id must be a string");
+    req.id = std::string(it->value().get_string());
+  }
+  auto in = o->find("inputs");
+  if (in == o->end()) return core::bad_request("missing field 'inputs'");
+  const auto* inputs = in->value().if_array();
+  if (inputs == nullptr || inputs->size() != 1 || !(*inputs)[0].is_object()) {
+    return core::bad_request("inputs must be an array of exactly one tensor object, shape [N, " +
+                             std::to_string(d.n_features()) + "]");
+  }
+  const auto& tensor = (*inputs)[0].get_object();
+
+  auto dt = tensor.find("datatype");
+  if (dt == tensor.end() || !dt->value().is_string()) {
+    return core::bad_request("inputs[0].datatype is missing; expected FP32 or FP64");
+  }
+  if (!numeric_datatype(dt->value().get_string())) {
+    return core::bad_request("inputs[0].datatype '" + echo(dt->value().get_string()) +
+                             "' is not supported; expected FP32, FP64 or an integer type");
+  }
+
+  const std::size_t width = d.n_features();
+  auto sh = tensor.find("shape");
+  const auto* shape = sh == tensor.end() ? nullptr : sh->value().if_array();
+  std::optional<std::size_t> n, f;
+  if (shape != nullptr && shape->size() == 2) {
+    n = dimension((*shape)[0]);
+    f = dimension((*shape)[1]);
+  }
+  if (!n || !f) {
+    return core::bad_request("inputs[0].shape must be [N, " + std::to_string(width) +
+                             "] with N the number of rows");
+  }
+  if (*f != width) {
+    return core::bad_request("inputs[0].shape has " + std::to_string(*f) +
+                             " features per row; the model expects " + std::to_string(width) +
+                             " (" + feature_list(d) + ")");
+  }
+  if (*n == 0) return core::bad_request("inputs[0].shape must have at least one row");
+  if (*n > max_batch) return too_many(*n, max_batch, {});
+
+  auto da = tensor.find("data");
+  const auto* data = da == tensor.end() ? nullptr : da->value().if_array();
+  if (data == nullptr) return core::bad_request("inputs[0].data must be an array of numbers");
+  auto rows = tensor_rows(*data, *n, width);
+  if (!rows) return rows.error();
+  req.rows = std::move(*rows);
+
+  if (auto out = o->find("outputs"); out != o->end()) {
+    const auto* wanted = out->value().if_array();
+    if (wanted == nullptr) return core::bad_request("outputs must be an array of {\"name\":...}");
+    for (const auto& w : *wanted) {
+      const auto* wo = w.if_object();
+      const json::value* name = wo == nullptr ? nullptr : wo->if_contains("name");
+      if (name == nullptr || !name->is_string()) {
+        return core::bad_request("each of outputs must be an object with a \"name\"");
+      }
+      std::string_view s = name->get_string();
+      if (s != predict_output && s != proba_output && s != label_output) {
+        return core::bad_request("unknown output '" + echo(s) +
+                                 "'; this model has predict, predict_proba and label");
+      }
+      req.outputs.emplace_back(s);
+    }
+  }
+  if (req.outputs.empty()) {
+    req.outputs = {std::string(predict_output), std::string(proba_output)};
+  }
+  return req;
+}
+
+json::object infer_response(std::string_view model, const dataset& d, const infer_request& req,
+                            std::span<const prediction> preds) {
+  const auto n = static_cast<std::int64_t>(preds.size());
+  json::array outputs;
+  for (const auto& name : req.outputs) {
+    json::array data;
+    json::object out;
+    out["name"] = name;
+    if (name == predict_output) {
+      data.reserve(preds.size());
+      for (const auto& p : preds)
+        data.emplace_back(static_cast<std::int64_t>(p.cls));
+      out["datatype"] = "INT64";
+      out["shape"] = json::array{n};
+    } else if (name == proba_output) {
+      data.reserve(preds.size() * static_cast<std::size_t>(d.n_classes()));
+      for (const auto& p : preds) {
+        for (double x : p.probabilities)
+          data.emplace_back(x);
+      }
+      out["datatype"] = "FP64";
+      out["shape"] = json::array{n, static_cast<std::int64_t>(d.n_classes())};
+    } else {
+      data.reserve(preds.size());
+      for (const auto& p : preds)
+        data.emplace_back(d.class_names.at(static_cast<std::size_t>(p.cls)));
+      out["datatype"] = "BYTES";
+      out["shape"] = json::array{n};
+    }
+    out["data"] = std::move(data);
+    outputs.emplace_back(std::move(out));
+  }
+  json::object res{{"model_name", model}, {"model_version", model_version}};
+  if (!req.id.empty()) res["id"] = req.id;
+  res["outputs"] = std::move(outputs);
+  return res;
+}
+
+json::object model_metadata(std::string_view model, std::string_view algorithm, const dataset& d) {
+  const auto features = static_cast<std::int64_t>(d.n_features());
+  const auto classes = static_cast<std::int64_t>(d.n_classes());
+  return json::object{{"name", model},
+                      {"versions", json::array{model_version}},
+                      {"platform", "node_" + std::string(algorithm)},
+                      {"inputs", json::array{json::object{{"name", input_name},
+                                                          {"datatype", "FP64"},
+                                                          {"shape", json::array{-1, features}}}}},
+                      {"outputs", json::array{json::object{{"name", predict_output},
+                                                           {"datatype", "INT64"},
+                                                           {"shape", json::array{-1}}},
+                                              json::object{{"name", proba_output},
+                                                           {"datatype", "FP64"},
+                                                           {"shape", json::array{-1, classes}}}}}};
+}
+
+json::object error_json(const core::error& e) {
+  return json::object{{"error", e.message}};
+}
+
+}  // namespace v2
+}  // namespace node::ml

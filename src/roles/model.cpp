@@ -1,0 +1,282 @@
+// The model role's routes: /predict (query string and JSON batch), /info and the KServe V2
+// protocol, over a classifier cross-validated and trained when the role is made. Parsing and
+// answer building live in src/ml/inference.cpp. Loop thread only.
+#include "node/roles/model.hpp"
+
+#include "node/core/log.hpp"
+#include "node/ml/cross_validation.hpp"
+#include "node/ml/inference.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+
+namespace node::roles {
+namespace {
+
+using http::context;
+using http::response;
+namespace json = core::json;
+using clock_type = std::chrono::steady_clock;
+
+// Route labels of predictions_total and model_prediction_seconds.
+constexpr const char* route_get = "GET /predict";
+constexpr const char* route_post = "POST /predict";
+constexpr const char* route_infer = "POST /v2/models/{name}/infer";
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+// Milliseconds rounded to microseconds, for /info.
+double ms(double seconds) {
+  return std::round(seconds * 1e6) / 1000;
+}
+
+std::string fixed(double x, int digits) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+  return buf;
+}
+
+// What start-up measured: the cross-validation (when asked for) and the final training.
+struct training {
+  std::optional<ml::cv_result> cv;
+  double cv_seconds = 0;
+  double fit_seconds = 0;
+};
+
+class model_role final : public role {
+ public:
+  model_role(const role_context& ctx, std::unique_ptr<ml::classifier> clf, training t)
+      : cfg_(ctx.config.model),
+        data_(cfg_.data),
+        clf_(std::move(clf)),
+        training_(std::move(t)),
+        metrics_(ctx.metrics),
+        writer_(cfg_.model_id, cfg_.algorithm, *data_) {
+    declare_metrics();
+  }
+
+  void add_routes(http::router& r) override {
+    using bhttp::verb;
+    r.add(verb::get, "/predict", [this](context& c) { return predict_query(c); });
+    r.add(verb::post, "/predict", [this](context& c) { return predict_batch(c); });
+    r.add(verb::get, "/info", [this](context&) { return info(); });
+
+    r.add(verb::get, "/v2", [this](context&) { return v2_server(); });
+    r.add(verb::get, "/v2/health/live", [this](context&) { return v2_live(); });
+    r.add(verb::get, "/v2/health/ready", [this](context&) { return v2_ready(); });
+    for (std::string base : {"/v2/models/{name}", "/v2/models/{name}/versions/{version}"}) {
+      r.add(verb::get, base, [this](context& c) { return v2_metadata(c); });
+      r.add(verb::get, base + "/ready", [this](context& c) { return v2_model_ready(c); });
+      r.add(verb::post, base + "/infer", [this](context& c) { return v2_infer(c); });
+    }
+  }
+
+  bool health(json::object& out) override {
+    out["model"] = cfg_.model_id;
+    out["algorithm"] = cfg_.algorithm;
+    return true;
+  }
+
+ private:
+  void declare_metrics() {
+    using kind = core::metrics::kind;
+    metrics_.declare("predictions_total", kind::counter, "Rows predicted, by route.");
+    metrics_.declare("model_prediction_seconds", kind::histogram,
+                     "Time spent in the classifier per request (all rows of a batch), by route.",
+                     {1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3,
+                      5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1});
+    metrics_.declare("model_cv_accuracy", kind::gauge,
+                     "Stratified k-fold cross-validated accuracy measured at start-up.");
+    metrics_.declare("model_training_seconds", kind::gauge,
+                     "Time to train the served classifier on every row at start-up.");
+    metrics_.declare("model_training_rows", kind::gauge, "Rows the classifier was trained on.");
+    const core::labels l{{"model", cfg_.model_id}, {"algorithm", cfg_.algorithm}};
+    if (training_.cv) metrics_.set("model_cv_accuracy", l, training_.cv->mean_accuracy);
+    metrics_.set("model_training_seconds", l, training_.fit_seconds);
+    metrics_.set("model_training_rows", l, static_cast<double>(data_->size()));
+    for (const char* route : {route_get, route_post, route_infer}) {
+      metrics_.inc("predictions_total", {{"route", route}}, 0);
+    }
+  }
+
+  // Predicts every row (checked by the caller) and records the time and count under `route`.
+  std::vector<ml::prediction> predict_rows(const std::vector<std::vector<double>>& rows,
+                                           const char* route) {
+    const auto start = clock_type::now();
+    std::vector<ml::prediction> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows)
+      out.push_back(ml::predict_row(*clf_, row));
+    metrics_.observe("model_prediction_seconds", {{"route", route}}, seconds_since(start));
+    metrics_.inc("predictions_total", {{"route", route}}, static_cast<double>(rows.size()));
+    return out;
+  }
+
+  json::object answer_head() const {
+    return json::object{{"model", cfg_.model_id}, {"algorithm", cfg_.algorithm}};
+  }
+
+  asio::awaitable<response> predict_query(context& c) {
+    // The query undecoded: that saves an allocation per parameter. The server has parsed this
+    // target already, so it parses again here.
+    auto target = boost::urls::parse_origin_form(c.raw().target());
+    if (!target) co_return http::error_reply(core::bad_request("the request target is malformed"));
+    auto row = ml::row_from_query(*data_, target->encoded_params());
+    if (!row) co_return http::error_reply(row.error());
+    const auto start = clock_type::now();
+    auto p = ml::predict_row(*clf_, *row);
+    metrics_.observe("model_prediction_seconds", get_labels_, seconds_since(start));
+    metrics_.inc("predictions_total", get_labels_);
+    co_return http::text_reply(bhttp::status::ok, http::json_content_type, writer_.write(p));
+  }
+
+  asio::awaitable<response> predict_batch(context& c) {
+    auto body = c.json_body();
+    if (!body) co_return http::error_reply(body.error());
+    auto rows = ml::rows_from_instances(*data_, *body, cfg_.max_batch);
+    if (!rows) co_return http::error_reply(rows.error());
+    auto preds = predict_rows(*rows, route_post);
+    json::array list;
+    list.reserve(preds.size());
+    for (const auto& p : preds)
+      list.emplace_back(ml::prediction_json(*data_, p));
+    json::object out = answer_head();
+    out["predictions"] = std::move(list);
+    co_return http::json_reply(out);
+  }
+
+  asio::awaitable<response> info() {
+    const auto& d = *data_;
+    json::object out = answer_head();
+    out["dataset"] = d.name;
+    out["dataset_path"] =
+        cfg_.dataset_path.empty() ? json::value(nullptr) : json::value(cfg_.dataset_path);
+    json::array features(d.feature_names.begin(), d.feature_names.end());
+    out["features"] = std::move(features);
+    json::object aliases;
+    for (std::size_t i = 0; i < d.feature_aliases.size(); ++i) {
+      if (!d.feature_aliases[i].empty()) aliases[d.feature_aliases[i]] = d.feature_names[i];
+    }
+    out["feature_aliases"] = std::move(aliases);
+    out["classes"] = json::array(d.class_names.begin(), d.class_names.end());
+    out["training_rows"] = d.size();
+    if (training_.cv) {
+      out["cv_accuracy"] = training_.cv->mean_accuracy;
+      out["cv_folds"] = cfg_.cv_folds;
+      out["cv_fold_accuracies"] =
+          json::array(training_.cv->fold_accuracies.begin(), training_.cv->fold_accuracies.end());
+      out["cv_ms"] = ms(training_.cv_seconds);
+    } else {
+      out["cv_accuracy"] = nullptr;
+      out["cv_folds"] = 0;
+    }
+    out["cv_method"] = "stratified k-fold, unshuffled (scikit-learn StratifiedKFold)";
+    out["training_ms"] = ms(training_.fit_seconds);
+    out["params"] = json::object{
+        {"trees", cfg_.trees}, {"max_depth", cfg_.max_depth}, {"k", cfg_.k}, {"seed", cfg_.seed}};
+    out["max_batch"] = cfg_.max_batch;
+    co_return http::json_reply(out);
+  }
+
+  // --- KServe V2 -----------------------------------------------------------------------------
+
+  static response v2_error(const core::error& e) {
+    return http::json_reply(static_cast<bhttp::status>(e.status), ml::v2::error_json(e));
+  }
+
+  // The {name} (and {version}, when the route has one) of a V2 model route, or a 404.
+  std::optional<core::error> v2_unknown_model(const context& c) const {
+    std::string_view name = c.param("name");
+    if (name != cfg_.model_id) {
+      return core::not_found("unknown model '" + std::string(name) + "'; this node serves '" +
+                             cfg_.model_id + "'");
+    }
+    std::string_view version = c.param("version");
+    if (!version.empty() && version != ml::v2::model_version) {
+      return core::not_found("unknown version '" + std::string(version) + "' of model '" +
+                             cfg_.model_id + "'; it has version " +
+                             std::string(ml::v2::model_version));
+    }
+    return std::nullopt;
+  }
+
+  asio::awaitable<response> v2_server() {
+    co_return http::json_reply(
+        json::object{{"name", "node"}, {"version", "0.1.0"}, {"extensions", json::array{}}});
+  }
+
+  asio::awaitable<response> v2_live() { co_return http::json_reply(json::object{{"live", true}}); }
+
+  asio::awaitable<response> v2_ready() {
+    co_return http::json_reply(json::object{{"ready", true}});
+  }
+
+  asio::awaitable<response> v2_metadata(context& c) {
+    if (auto e = v2_unknown_model(c)) co_return v2_error(*e);
+    co_return http::json_reply(ml::v2::model_metadata(cfg_.model_id, cfg_.algorithm, *data_));
+  }
+
+  asio::awaitable<response> v2_model_ready(context& c) {
+    if (auto e = v2_unknown_model(c)) co_return v2_error(*e);
+    co_return http::json_reply(json::object{{"name", cfg_.model_id}, {"ready", true}});
+  }
+
+  asio::awaitable<response> v2_infer(context& c) {
+    if (auto e = v2_unknown_model(c)) co_return v2_error(*e);
+    auto body = c.json_body();
+    if (!body) co_return v2_error(body.error());
+    auto req = ml::v2::parse_infer(*data_, *body, cfg_.max_batch);
+    if (!req) co_return v2_error(req.error());
+    auto preds = predict_rows(req->rows, route_infer);
+    co_return http::json_reply(ml::v2::infer_response(cfg_.model_id, *data_, *req, preds));
+  }
+
+  const app::model_config& cfg_;
+  const core::labels get_labels_{{"route", route_get}};  // the hot route's, made once
+  std::shared_ptr<const ml::dataset> data_;
+  std::unique_ptr<ml::classifier> clf_;
+  training training_;
+  core::metrics& metrics_;
+  ml::answer_writer writer_;
+};
+
+}  // namespace
+
+core::result<std::unique_ptr<role>> make_model(const role_context& ctx) {
+  const auto& m = ctx.config.model;
+  if (!m.data) return core::bad_request("the model role has no dataset", "dataset");
+  const ml::dataset& d = *m.data;
+  const ml::classifier_options opts{m.trees, m.max_depth, m.k, m.seed};
+
+  training t;
+  if (m.cv_folds > 0) {
+    const auto start = clock_type::now();
+    auto cv = ml::cross_validate(d, m.cv_folds, m.algorithm, opts);
+    if (!cv) return cv.error();
+    t.cv = std::move(*cv);
+    t.cv_seconds = seconds_since(start);
+  }
+  auto clf = ml::make_classifier(m.algorithm, opts);
+  if (!clf) return clf.error();
+  const auto start = clock_type::now();
+  (*clf)->fit(d);
+  t.fit_seconds = seconds_since(start);
+
+  std::string cv_text = t.cv ? std::to_string(m.cv_folds) + "-fold CV accuracy " +
+                                   fixed(t.cv->mean_accuracy, 4) + " in " +
+                                   fixed(t.cv_seconds * 1000, 1) + " ms"
+                             : std::string("no cross-validation");
+  core::log::info("model '" + m.model_id + "': " + m.algorithm + " trained on " + d.name + " (" +
+                  std::to_string(d.size()) + " rows, " + std::to_string(d.n_features()) +
+                  " features, " + std::to_string(d.n_classes()) + " classes) in " +
+                  fixed(t.fit_seconds * 1000, 1) + " ms; " + cv_text);
+  return std::unique_ptr<role>(std::make_unique<model_role>(ctx, std::move(*clf), std::move(t)));
+}
+
+}  // namespace node::roles
