@@ -1,4 +1,4 @@
-// Runs the shop's /ui/ page script under Node.js with a stub DOM against real nodes: the
+// Runs the shop's /ui/ page script under Node.js with a minimal fake DOM against real nodes: the
 // page must reach the API through the registry and keep working, without a duplicate
 // order, when the shop that served it is killed.
 // Usage: node page_failover.mjs REGISTRY_PORT SHOP_A_PORT SHOP_A_PID SHOP_B_PORT
@@ -29,7 +29,7 @@ const html = await (await fetch(origin + '/ui/')).text();
 const script = html.match(/<script>([\s\S]*)<\/script>/);
 if (!script) fail('no <script> in /ui/');
 
-// A stub DOM: just what the page touches.
+// A minimal fake DOM (a test double): just what the page touches.
 const elements = {};
 const el = (id) => (elements[id] ||= {
   id, textContent: '', innerHTML: '', value: id === 'user' ? 'page-user' : '', checked: false,
