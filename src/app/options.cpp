@@ -75,7 +75,8 @@ po::options_description all_options() {
       .add(shop_options())
       .add(registry_options())
       .add(model_options())
-      .add(consensus_options());
+      .add(consensus_options())
+      .add(replication_options());
   return all;
 }
 
@@ -142,6 +143,7 @@ std::string build_config(const po::variables_map& vm, node_config& cfg) {
   if (err.empty()) err = read_registry_options(vm, cfg);
   if (err.empty() && cfg.role == "model") err = read_model_options(vm, cfg);
   if (err.empty() && cfg.role == "consensus") err = read_consensus_options(vm, cfg);
+  if (err.empty()) err = read_replication_options(vm, cfg);
   return err;
 }
 
@@ -215,7 +217,8 @@ bool known_role(std::string_view role) {
 }
 
 bool role_available(std::string_view role) {
-  return role == "shop" || role == "registry" || role == "model" || role == "consensus";
+  return role == "shop" || role == "registry" || role == "model" || role == "consensus" ||
+         role == "mirror-shop" || role == "async-replica";
 }
 
 parsed_options parse_options(int argc, const char* const* argv) {
@@ -226,8 +229,7 @@ parsed_options parse_options(int argc, const char* const* argv) {
 
   if (cli_vm.count("help") != 0) {
     std::ostringstream out;
-    out << desc << "\nRoles available in this build: shop, registry, model, consensus. "
-        << "Known roles: " << roles_list << ".\n";
+    out << desc << "\nRoles available in this build: " << roles_list << ".\n";
     parsed_options p;
     p.what = parsed_options::action::help;
     p.message = out.str();

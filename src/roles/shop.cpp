@@ -54,9 +54,19 @@ class shop_role final : public role {
   // The awaitable is made in its own statement: g++ 12 destroys temporaries that live
   // across a co_await twice.
   asio::awaitable<response> write(store::txn_fn fn, bhttp::status ok = bhttp::status::ok) {
-    auto op = store_->transact(std::move(fn));
+    store::commit_info info;
+    auto op = store_->transact_info(std::move(fn), info);
     auto r = co_await std::move(op);
-    co_return http::reply(r, ok);
+    auto res = http::reply(r, ok);
+    if (r) mark_commit(res, info);
+    co_return res;
+  }
+
+  // X-Commit-Lsn: the LSN of the write's batch; X-Replication-Degraded when a mirrored
+  // store acknowledged it without its mirror.
+  static void mark_commit(response& res, const store::commit_info& info) {
+    if (info.lsn > 0) res.set("X-Commit-Lsn", std::to_string(info.lsn));
+    if (info.degraded) res.set("X-Replication-Degraded", "true");
   }
 
   static asio::awaitable<void> seed(std::shared_ptr<store::store> st) {
@@ -112,14 +122,18 @@ class shop_role final : public role {
     std::optional<std::string> key;
     if (c.raw().find("Idempotency-Key") != c.raw().end())
       key = std::string(c.header("Idempotency-Key"));
-    auto op = store_->transact([b = *body, key](store::txn& t) {
-      return shop::place_order(t, b, std::chrono::system_clock::now(),
-                               key ? std::optional<std::string_view>(*key) : std::nullopt);
-    });
+    store::commit_info info;
+    auto op = store_->transact_info(
+        [b = *body, key](store::txn& t) {
+          return shop::place_order(t, b, std::chrono::system_clock::now(),
+                                   key ? std::optional<std::string_view>(*key) : std::nullopt);
+        },
+        info);
     auto r = co_await std::move(op);
     if (!r) co_return http::error_reply(r.error());
     auto placed = shop::unpack_placed_order(std::move(*r));
     response res = http::json_reply(bhttp::status::created, placed.order);
+    mark_commit(res, info);
     if (placed.replayed) res.set("Idempotency-Replayed", "true");
     co_return res;
   }

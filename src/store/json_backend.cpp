@@ -153,7 +153,18 @@ std::string json_backend::to_document(const state& s) {
     }
     out += first_doc ? "}" : "\n    }";
   }
-  out += first_collection ? "}\n}\n" : "\n  }\n}\n";
+  out += first_collection ? "}" : "\n  }";
+  if (!s.log.empty()) {
+    out += ",\n  \"log\": [";
+    bool first_batch = true;
+    for (const auto& [lsn, ops] : s.log) {
+      out += first_batch ? "\n    " : ",\n    ";
+      first_batch = false;
+      out += core::to_json(batch_to_json({lsn, ops}));
+    }
+    out += "\n  ]";
+  }
+  out += "\n}\n";
   return out;
 }
 
@@ -204,6 +215,18 @@ core::result<memory_backend::state> json_backend::from_document(std::string_view
                                  " is not an object");
       }
       docs.emplace(d.key(), d.value().get_object());
+    }
+  }
+  if (const auto* log = top->if_contains("log")) {
+    if (!log->is_array()) {
+      return core::unavailable("log is not an array");
+    }
+    for (const auto& entry : log->get_array()) {
+      auto batch = batch_from_json(entry);
+      if (!batch) {
+        return core::unavailable("log entry: " + batch.error().message);
+      }
+      s.log.insert_or_assign(batch->lsn, std::move(batch->ops));
     }
   }
   return s;

@@ -76,6 +76,33 @@ void memory_backend::apply(const committed_batch& batch) {
   loop_.lsn = batch.lsn;
 }
 
+void memory_backend::apply_history(const std::string& history) {
+  loop_.history = history;
+}
+
+std::vector<committed_batch> memory_backend::log_after(std::uint64_t lsn, std::size_t max) {
+  std::vector<committed_batch> out;
+  for (auto it = loop_.log.upper_bound(lsn); it != loop_.log.end() && out.size() < max; ++it) {
+    if (it->first != lsn + out.size() + 1) {
+      break;
+    }
+    out.push_back({it->first, it->second});
+  }
+  return out;
+}
+
+std::uint64_t memory_backend::log_first() {
+  return loop_.log.empty() ? 0 : loop_.log.begin()->first;
+}
+
+void memory_backend::apply_log(const committed_batch& batch) {
+  loop_.log.insert_or_assign(batch.lsn, batch.ops);
+}
+
+void memory_backend::apply_prune(std::uint64_t upto) {
+  loop_.log.erase(loop_.log.begin(), loop_.log.upper_bound(upto));
+}
+
 std::optional<json::object> memory_backend::w_get(std::string_view collection,
                                                   std::string_view id) {
   return find_doc(work_, collection, id);
@@ -124,8 +151,37 @@ void memory_backend::w_set_lsn(std::uint64_t lsn) {
   work_.lsn = lsn;
 }
 
+void memory_backend::w_keep_id(std::string_view collection, std::uint64_t id) {
+  auto n = work_.next_ids.find(collection);
+  if (n == work_.next_ids.end()) {
+    work_.next_ids.emplace(std::string(collection), id);
+  } else if (n->second < id) {
+    n->second = id;
+  }
+}
+
+void memory_backend::w_set_history(const std::string& history) {
+  work_.history = history;
+}
+
+void memory_backend::w_log(const committed_batch& batch) {
+  work_.log.insert_or_assign(batch.lsn, batch.ops);
+  group_logged_.push_back(batch.lsn);
+}
+
+void memory_backend::w_prune_log(std::uint64_t upto) {
+  auto end = work_.log.upper_bound(upto);
+  for (auto it = work_.log.begin(); it != end;) {
+    auto node = work_.log.extract(it++);
+    group_pruned_.insert(std::move(node));
+  }
+}
+
 core::result<std::uint64_t> memory_backend::begin_group() {
   undo_.clear();
+  group_logged_.clear();
+  group_pruned_.clear();
+  group_history_ = work_.history;
   txn_mark_ = 0;
   group_lsn_ = work_.lsn;
   return core::result<std::uint64_t>(boost::system::in_place_value, work_.lsn);
@@ -143,12 +199,21 @@ void memory_backend::rollback_to_savepoint() {
 
 core::result<void> memory_backend::commit_group(bool) {
   undo_.clear();
+  group_logged_.clear();
+  group_pruned_.clear();
   return {};
 }
 
 void memory_backend::rollback_group() noexcept {
   undo_to(0);
   work_.lsn = group_lsn_;
+  work_.history = group_history_;
+  for (const auto lsn : group_logged_) {
+    work_.log.erase(lsn);
+  }
+  work_.log.merge(group_pruned_);
+  group_logged_.clear();
+  group_pruned_.clear();
 }
 
 void memory_backend::undo_to(std::size_t mark) noexcept {

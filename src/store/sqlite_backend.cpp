@@ -23,6 +23,8 @@ namespace {
 constexpr int busy_timeout_ms = 5000;
 // Cached single-document reads at most; the cache is dropped whole when full.
 constexpr std::size_t max_cached_docs = 16384;
+// A list is cached only when the collection has at most this many documents.
+constexpr std::size_t max_cached_list = 4096;
 
 std::string sqlite_message(sqlite3* db, int rc) {
   return db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -131,7 +133,8 @@ constexpr const char* schema_sql =
     "CREATE TABLE IF NOT EXISTS docs(collection TEXT NOT NULL, id TEXT NOT NULL, "
     "body TEXT NOT NULL, PRIMARY KEY(collection, id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS next_ids(collection TEXT PRIMARY KEY, last INTEGER NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS next_ids(collection TEXT PRIMARY KEY, last INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS log(lsn INTEGER PRIMARY KEY, batch TEXT NOT NULL);";
 
 }  // namespace
 
@@ -208,6 +211,8 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
                       "SELECT id, body FROM docs WHERE collection = ?1 "
                       "ORDER BY length(CAST(id AS BLOB)), id");
     st.lsn = prepare(db, "SELECT value FROM meta WHERE key = 'lsn'");
+    st.log_after = prepare(db, "SELECT lsn, batch FROM log WHERE lsn > ?1 ORDER BY lsn LIMIT ?2");
+    st.log_first = prepare(db, "SELECT coalesce(min(lsn), 0) FROM log");
   };
   try {
     b->write_ = connect(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -244,6 +249,9 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
                 "INSERT INTO next_ids(collection, last) VALUES(?1, ?2) "
                 "ON CONFLICT(collection) DO UPDATE SET last = max(last, excluded.last)");
     b->w_.set_lsn = prepare(w, "UPDATE meta SET value = ?1 WHERE key = 'lsn'");
+    b->w_.set_history = prepare(w, "UPDATE meta SET value = ?1 WHERE key = 'history'");
+    b->w_.log = prepare(w, "INSERT OR REPLACE INTO log(lsn, batch) VALUES(?1, ?2)");
+    b->w_.prune = prepare(w, "DELETE FROM log WHERE lsn <= ?1");
 
     b->read_ = connect(SQLITE_OPEN_READWRITE);
     exec(b->read_.get(), "PRAGMA query_only=ON");
@@ -265,6 +273,7 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
 bool sqlite_backend::cache_valid() {
   if (watch_.unchanged()) return true;
   doc_cache_.clear();
+  list_cache_.clear();
   lsn_cache_.reset();
   return false;
 }
@@ -287,7 +296,15 @@ std::optional<json::object> sqlite_backend::get(std::string_view collection, std
 }
 
 std::vector<entry> sqlite_backend::list(std::string_view collection) {
-  return list_docs(r_.list.get(), collection);
+  const bool valid = cache_valid();
+  std::string key(collection);
+  if (valid) {
+    auto it = list_cache_.find(key);
+    if (it != list_cache_.end()) return it->second;
+  }
+  auto out = list_docs(r_.list.get(), collection);
+  if (out.size() <= max_cached_list) list_cache_[std::move(key)] = out;
+  return out;
 }
 
 std::uint64_t sqlite_backend::lsn() {
@@ -302,7 +319,38 @@ std::string sqlite_backend::history() {
 
 void sqlite_backend::apply(const committed_batch&) {
   doc_cache_.clear();
+  list_cache_.clear();
   lsn_cache_.reset();
+}
+
+void sqlite_backend::apply_history(const std::string& history) {
+  history_ = history;
+}
+
+std::vector<committed_batch> sqlite_backend::log_after(std::uint64_t lsn, std::size_t max) {
+  std::vector<committed_batch> out;
+  use u(r_.log_after.get());
+  u.integer(1, lsn).integer(2, max);
+  while (u.step()) {
+    const std::uint64_t at = u.column_integer(0);
+    if (at != lsn + out.size() + 1) {
+      break;
+    }
+    json::error_code ec;
+    auto v = json::parse(u.column_text(1), ec);
+    auto batch =
+        ec ? core::result<committed_batch>(core::bad_request("malformed")) : batch_from_json(v);
+    if (!batch || batch->lsn != at) {
+      throw backend_failure("corrupt change log entry " + std::to_string(at));
+    }
+    out.push_back(std::move(*batch));
+  }
+  return out;
+}
+
+std::uint64_t sqlite_backend::log_first() {
+  use u(r_.log_first.get());
+  return u.step() ? u.column_integer(0) : 0;
 }
 
 std::optional<json::object> sqlite_backend::w_get(std::string_view collection,
@@ -339,6 +387,23 @@ std::uint64_t sqlite_backend::w_next_id(std::string_view collection) {
 
 void sqlite_backend::w_set_lsn(std::uint64_t lsn) {
   use(w_.set_lsn.get()).integer(1, lsn).step();
+}
+
+void sqlite_backend::w_keep_id(std::string_view collection, std::uint64_t id) {
+  use(w_.keep_id.get()).text(1, collection).integer(2, id).step();
+}
+
+void sqlite_backend::w_set_history(const std::string& history) {
+  use(w_.set_history.get()).text(1, history).step();
+}
+
+void sqlite_backend::w_log(const committed_batch& batch) {
+  const std::string text = core::to_json(batch_to_json(batch));
+  use(w_.log.get()).integer(1, batch.lsn).text(2, text).step();
+}
+
+void sqlite_backend::w_prune_log(std::uint64_t upto) {
+  use(w_.prune.get()).integer(1, upto).step();
 }
 
 core::result<std::uint64_t> sqlite_backend::begin_group() {

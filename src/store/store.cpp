@@ -16,7 +16,9 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -33,21 +35,32 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t queue_limit = 4096;
+// The change log keeps at most this many batches, whatever has been shipped.
+constexpr std::uint64_t log_retention = 100000;
 constexpr std::array<double, 12> fsync_bounds = {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                  0.025,  0.05,   0.1,   0.25,   0.5,   1};
 
-// A transaction waiting for the writer: its function, and how to resume its caller
-// (called on the loop thread).
+// A request waiting for the writer: a transaction function, replicated batches to apply,
+// or a new history id; and how to resume its caller (called on the loop thread with the
+// result and the LSN of its batch, 0 when none).
 struct request {
+  enum class kind { txn, replicate, new_history };
+  kind type = kind::txn;
   txn_fn fn;
-  std::function<void(core::result<json::value>)> complete;
+  std::string history;
+  std::vector<committed_batch> batches;
+  std::function<void(core::result<json::value>, std::uint64_t)> complete;
 };
 
 // What the writer hands back to the loop thread for one group.
 struct group_outcome {
   std::vector<request> requests;
   std::vector<core::result<json::value>> results;  // one per request
+  std::vector<std::uint64_t> lsns;                 // one per request: its batch's LSN or 0
   std::vector<committed_batch> batches;            // in LSN order
+  std::optional<std::string> history;              // a history id set by the group
+  bool logged = false;                             // the batches went to the change log
+  std::uint64_t pruned_upto = 0;                   // log entries at or below it went
   bool failed = false;                             // nothing of the group was committed
   bool durable = false;                            // a durable commit was made
   double commit_seconds = 0;
@@ -109,7 +122,10 @@ core::result<json::value> call(const txn_fn& fn, txn& t) {
 class store_core : public std::enable_shared_from_this<store_core> {
  public:
   store_core(std::unique_ptr<backend> b, asio::any_io_executor loop, std::string spec)
-      : backend_(std::move(b)), loop_(std::move(loop)), spec_(std::move(spec)) {
+      : backend_(std::move(b)),
+        loop_(std::move(loop)),
+        spec_(std::move(spec)),
+        writer_history_(backend_->history()) {
     stats_.fsync_bucket_bounds.assign(fsync_bounds.begin(), fsync_bounds.end());
     stats_.fsync_bucket_counts.assign(fsync_bounds.size(), 0);
   }
@@ -138,21 +154,28 @@ class store_core : public std::enable_shared_from_this<store_core> {
     return std::nullopt;
   }
 
-  // Queues fn; `handler` is later called on its own executor, which is kept busy until then.
+  // Queues r; `handler` is later called on its own executor, which is kept busy until then.
   template <class Handler>
-  void enqueue(txn_fn fn, Handler handler) {
+  void enqueue(request r, Handler handler) {
     auto work = asio::prefer(asio::get_associated_executor(handler, loop_),
                              asio::execution::outstanding_work.tracked);
     auto shared = std::make_shared<Handler>(std::move(handler));
-    request r{std::move(fn), [shared, work](core::result<json::value> res) {
-                asio::dispatch(
-                    work, [shared, res = std::move(res)]() mutable { (*shared)(std::move(res)); });
-              }};
+    r.complete = [shared, work](core::result<json::value> res, std::uint64_t lsn) {
+      asio::dispatch(
+          work, [shared, res = std::move(res), lsn]() mutable { (*shared)(std::move(res), lsn); });
+    };
     {
       const std::lock_guard lock(mutex_);
       queue_.push_back(std::move(r));
     }
     wake_.notify_one();
+  }
+
+  void keep_log() { log_ = true; }
+  void prune_log(std::uint64_t upto) {
+    if (upto > prune_upto_.load()) {
+      prune_upto_ = upto;
+    }
   }
 
   std::shared_ptr<void> subscribe(store::subscriber fn) {
@@ -219,17 +242,22 @@ class store_core : public std::enable_shared_from_this<store_core> {
     backend_->close_writer();
   }
 
-  // Writer thread: each transaction in its own savepoint, then one durable commit.
+  // Writer thread: each request in its own savepoint, then one durable commit.
   group_outcome run_group(std::vector<request> group) {
     group_outcome out;
     const std::size_t n = group.size();
     out.requests = std::move(group);
     out.results.reserve(n);
+    out.lsns.assign(n, 0);
+    const std::string history_before = writer_history_;
     const auto fail_all = [&](const std::string& why) {
       backend_->rollback_group();
+      writer_history_ = history_before;
       out.failed = true;
       out.batches.clear();
+      out.history.reset();
       out.results.assign(n, core::unavailable(why));
+      out.lsns.assign(n, 0);
     };
     auto base = backend_->begin_group();
     if (!base) {
@@ -238,27 +266,36 @@ class store_core : public std::enable_shared_from_this<store_core> {
     }
     std::uint64_t lsn = *base;
     bool dirty = false;
+    out.logged = log_;
     try {
-      for (auto& r : out.requests) {
-        backend_->savepoint();
-        recording_txn t(*backend_);
-        auto result = call(r.fn, t);
-        dirty = dirty || t.used_ids();
-        if (result && !t.ops().empty()) {
-          try {
-            backend_->w_set_lsn(lsn + 1);
-          } catch (const backend_failure& e) {
-            result = core::unavailable(std::string("store: ") + e.what());
-          }
+      if (out.logged) {
+        const std::uint64_t floor =
+            std::max(prune_upto_.load(), lsn > log_retention ? lsn - log_retention : 0);
+        if (floor > pruned_upto_) {
+          backend_->w_prune_log(floor);
+          out.pruned_upto = floor;
+          dirty = true;
         }
-        if (!result) {
-          backend_->rollback_to_savepoint();
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        auto& r = out.requests[i];
+        const std::size_t batches_before = out.batches.size();
+        backend_->savepoint();
+        core::result<json::value> result;
+        if (r.type == request::kind::txn) {
+          result = run_txn(r, lsn, out, dirty);
+        } else if (r.type == request::kind::replicate) {
+          result = replicate(r, lsn, out, dirty);
         } else {
+          writer_history_ = make_history_id();
+          backend_->w_set_history(writer_history_);
+          out.history = writer_history_;
           backend_->release();
-          if (!t.ops().empty()) {
-            out.batches.push_back({++lsn, std::move(t.ops())});
-            dirty = true;
-          }
+          dirty = true;
+          result = json::value(writer_history_);
+        }
+        if (result && out.batches.size() > batches_before) {
+          out.lsns[i] = lsn;
         }
         out.results.push_back(std::move(result));
       }
@@ -271,10 +308,114 @@ class store_core : public std::enable_shared_from_this<store_core> {
       fail_all("store commit failed: " + committed.error().message);
       return out;
     }
+    if (out.pruned_upto > 0) {
+      pruned_upto_ = out.pruned_upto;
+    }
     out.durable = dirty;
     out.commit_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return out;
+  }
+
+  // Writer thread: one transaction function in its savepoint (opened by the caller),
+  // which it releases or rolls back.
+  core::result<json::value> run_txn(request& r, std::uint64_t& lsn, group_outcome& out,
+                                    bool& dirty) {
+    recording_txn t(*backend_);
+    auto result = call(r.fn, t);
+    dirty = dirty || t.used_ids();
+    if (result && !t.ops().empty()) {
+      try {
+        committed_batch batch{lsn + 1, std::move(t.ops())};
+        backend_->w_set_lsn(batch.lsn);
+        if (out.logged) {
+          backend_->w_log(batch);
+        }
+        out.batches.push_back(std::move(batch));
+        ++lsn;
+        dirty = true;
+      } catch (const backend_failure& e) {
+        result = core::unavailable(std::string("store: ") + e.what());
+      }
+    }
+    if (!result) {
+      backend_->rollback_to_savepoint();
+    } else {
+      backend_->release();
+    }
+    return result;
+  }
+
+  // Writer thread: replicated batches in their savepoint (opened by the caller). Checks
+  // everything before writing, so a refusal writes nothing.
+  core::result<json::value> replicate(request& r, std::uint64_t& lsn, group_outcome& out,
+                                      bool& dirty) {
+    const auto refuse = [&](core::error e) {
+      backend_->release();
+      return core::result<json::value>(std::move(e));
+    };
+    if (r.history != writer_history_ && lsn != 0) {
+      return refuse(core::conflict(
+          "history_mismatch", "this store has history " + writer_history_ + ", not " + r.history));
+    }
+    std::sort(r.batches.begin(), r.batches.end(),
+              [](const committed_batch& a, const committed_batch& b) { return a.lsn < b.lsn; });
+    std::uint64_t expect = lsn + 1;
+    for (const auto& b : r.batches) {
+      if (b.lsn > expect) {
+        return refuse(core::conflict(
+            "replication_gap",
+            "batch " + std::to_string(b.lsn) + " does not follow " + std::to_string(expect - 1)));
+      }
+      if (b.lsn == expect) {
+        ++expect;
+      }
+    }
+    if (r.history != writer_history_) {
+      writer_history_ = r.history;
+      backend_->w_set_history(writer_history_);
+      out.history = writer_history_;
+      dirty = true;
+    }
+    for (auto& b : r.batches) {
+      if (b.lsn <= lsn) {
+        continue;
+      }
+      for (const auto& o : b.ops) {
+        if (o.type == op::kind::put) {
+          backend_->w_put(o.collection, o.id, o.doc);
+          if (auto id = numeric_id(o.id)) {
+            backend_->w_keep_id(o.collection, *id);
+          }
+        } else {
+          backend_->w_del(o.collection, o.id);
+        }
+      }
+      backend_->w_set_lsn(b.lsn);
+      if (out.logged) {
+        backend_->w_log(b);
+      }
+      lsn = b.lsn;
+      out.batches.push_back(std::move(b));
+      dirty = true;
+    }
+    backend_->release();
+    return json::value(lsn);
+  }
+
+  // A decimal id ("42"), as next_id makes them.
+  static std::optional<std::uint64_t> numeric_id(const std::string& id) {
+    if (id.empty() || id.size() > 18 || id[0] == '0') {
+      return std::nullopt;
+    }
+    std::uint64_t v = 0;
+    for (const char c : id) {
+      if (c < '0' || c > '9') {
+        return std::nullopt;
+      }
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
   }
 
   // Loop thread: publishes a group, then resumes its callers.
@@ -294,8 +435,17 @@ class store_core : public std::enable_shared_from_this<store_core> {
       healthy_ = true;
     }
     stats_.batches_committed += out.batches.size();
+    if (out.history) {
+      backend_->apply_history(*out.history);
+    }
+    if (out.durable && out.pruned_upto > 0) {
+      backend_->apply_prune(out.pruned_upto);
+    }
     for (const auto& batch : out.batches) {
       backend_->apply(batch);
+      if (out.logged) {
+        backend_->apply_log(batch);
+      }
       const auto subscribers = subscribers_;
       for (const auto& s : subscribers) {
         if (s->active) {
@@ -304,7 +454,7 @@ class store_core : public std::enable_shared_from_this<store_core> {
       }
     }
     for (std::size_t i = 0; i < out.requests.size(); ++i) {
-      out.requests[i].complete(std::move(out.results[i]));
+      out.requests[i].complete(std::move(out.results[i]), out.lsns[i]);
     }
   }
 
@@ -323,6 +473,14 @@ class store_core : public std::enable_shared_from_this<store_core> {
   bool closing_ = false;
 
   std::thread writer_;
+
+  // Change log: switched on once by the loop thread before writes; the floor below which
+  // entries may go is raised by the loop thread and read by the writer.
+  std::atomic<bool> log_{false};
+  std::atomic<std::uint64_t> prune_upto_{0};
+  // Writer thread only (set before it starts).
+  std::string writer_history_;
+  std::uint64_t pruned_upto_ = 0;
 };
 
 // The store handed to callers; closing it (or dropping it) stops the writer, while
@@ -344,20 +502,50 @@ class store_handle final : public store {
   std::string history() override { return core_->data().history(); }
 
   asio::awaitable<core::result<json::value>> transact(txn_fn fn) override {
-    const std::shared_ptr<store_core> core = core_;
-    if (auto refused = core->refusal()) {
-      co_return *refused;
-    }
-    // Built outside the co_await expression: g++ 12 may destroy temporaries of a co_await
-    // full-expression twice.
-    auto completion =
-        asio::async_initiate<const asio::use_awaitable_t<>&, void(core::result<json::value>)>(
-            [core, fn = std::move(fn)](auto handler) mutable {
-              core->enqueue(std::move(fn), std::move(handler));
-            },
-            asio::use_awaitable);
-    co_return co_await std::move(completion);
+    request r;
+    r.fn = std::move(fn);
+    auto op = submit(std::move(r), nullptr);
+    co_return co_await std::move(op);
   }
+
+  asio::awaitable<core::result<json::value>> transact_info(txn_fn fn, commit_info& info) override {
+    request r;
+    r.fn = std::move(fn);
+    auto op = submit(std::move(r), &info);
+    co_return co_await std::move(op);
+  }
+
+  asio::awaitable<core::result<std::uint64_t>> apply_replicated(
+      std::string history, std::vector<committed_batch> batches) override {
+    request r;
+    r.type = request::kind::replicate;
+    r.history = std::move(history);
+    r.batches = std::move(batches);
+    auto op = submit(std::move(r), nullptr);
+    auto res = co_await std::move(op);
+    if (!res) {
+      co_return res.error();
+    }
+    co_return res->to_number<std::uint64_t>();
+  }
+
+  asio::awaitable<core::result<std::string>> new_history() override {
+    request r;
+    r.type = request::kind::new_history;
+    auto op = submit(std::move(r), nullptr);
+    auto res = co_await std::move(op);
+    if (!res) {
+      co_return res.error();
+    }
+    co_return std::string(res->as_string());
+  }
+
+  void keep_change_log() override { core_->keep_log(); }
+  std::vector<committed_batch> changes_after(std::uint64_t lsn, std::size_t max) override {
+    return core_->data().log_after(lsn, max);
+  }
+  void prune_change_log(std::uint64_t lsn) override { core_->prune_log(lsn); }
+  std::uint64_t change_log_first() override { return core_->data().log_first(); }
 
   std::shared_ptr<void> subscribe(subscriber fn) override {
     return core_->subscribe(std::move(fn));
@@ -368,6 +556,27 @@ class store_handle final : public store {
   void close() override { core_->close(); }
 
  private:
+  // Queues r and resumes with its result; fills *info when given and the write succeeded.
+  asio::awaitable<core::result<json::value>> submit(request r, commit_info* info) {
+    const std::shared_ptr<store_core> core = core_;
+    if (auto refused = core->refusal()) {
+      co_return *refused;
+    }
+    // Built outside the co_await expression: g++ 12 may destroy temporaries of a co_await
+    // full-expression twice.
+    auto completion = asio::async_initiate<const asio::use_awaitable_t<>&,
+                                           void(core::result<json::value>, std::uint64_t)>(
+        [core, r = std::move(r)](auto handler) mutable {
+          core->enqueue(std::move(r), std::move(handler));
+        },
+        asio::use_awaitable);
+    auto [result, lsn] = co_await std::move(completion);
+    if (info && result) {
+      info->lsn = lsn;
+    }
+    co_return std::move(result);
+  }
+
   std::shared_ptr<store_core> core_;
 };
 
@@ -376,6 +585,23 @@ core::error bad_spec(const std::string& spec, const std::string& why) {
 }
 
 }  // namespace
+
+asio::awaitable<core::result<json::value>> store::transact_info(txn_fn fn, commit_info& info) {
+  (void)info;
+  auto op = transact(std::move(fn));
+  co_return co_await std::move(op);
+}
+
+asio::awaitable<core::result<std::uint64_t>> store::apply_replicated(
+    std::string history, std::vector<committed_batch> batches) {
+  (void)history;
+  (void)batches;
+  co_return core::unavailable("store " + describe() + " cannot apply replicated batches");
+}
+
+asio::awaitable<core::result<std::string>> store::new_history() {
+  co_return core::unavailable("store " + describe() + " cannot change its history");
+}
 
 core::result<std::shared_ptr<store>> store::open(std::string_view spec,
                                                  asio::any_io_executor loop) {

@@ -66,6 +66,18 @@ struct consensus_config {
   std::size_t max_pending = 1024;  // batches and cluster changes waiting to be committed
 };
 
+// mirror-shop, async-replica, and a shop started as a replica (docs/replication.md).
+struct replication_config {
+  bool read_only_replica = false;  // shop: --read-only-replica
+  std::string mirror;              // mirror-shop: --mirror=TARGET
+  bool mirror_degrade = false;     // --mirror-mode=degrade (default reject)
+  std::chrono::milliseconds mirror_timeout{2000};
+  std::string replica;  // async-replica: --replica=TARGET
+  std::chrono::milliseconds interval{1000};
+  std::chrono::milliseconds sync_timeout{5000};
+  std::size_t batch_max = 256;
+};
+
 struct node_config {
   std::string name;  // the [section] of a multi-node config file; "" otherwise
   std::string role;
@@ -80,6 +92,7 @@ struct node_config {
   registry_config registry;
   model_config model;
   consensus_config consensus;
+  replication_config replication;
 };
 
 // The roles this binary knows, and which of them it can run.

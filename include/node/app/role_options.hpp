@@ -16,6 +16,7 @@ boost::program_options::options_description shop_options();
 boost::program_options::options_description registry_options();
 boost::program_options::options_description model_options();
 boost::program_options::options_description consensus_options();
+boost::program_options::options_description replication_options();
 
 // Reads the role's flags into cfg. Returns "" when they are valid, else a one-line
 // message naming the flag ("--interval-ms must be positive, got 0").
@@ -25,5 +26,7 @@ std::string read_registry_options(const boost::program_options::variables_map& v
 std::string read_model_options(const boost::program_options::variables_map& vm, node_config& cfg);
 std::string read_consensus_options(const boost::program_options::variables_map& vm,
                                    node_config& cfg);
+std::string read_replication_options(const boost::program_options::variables_map& vm,
+                                     node_config& cfg);
 
 }  // namespace node::app

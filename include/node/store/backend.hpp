@@ -56,6 +56,16 @@ class backend {
   // Makes a batch that is now durable visible to the loop side (a no-op for backends
   // whose loop side reads the medium itself).
   virtual void apply(const committed_batch& batch) = 0;
+  // Makes a history id that is now durable visible to the loop side.
+  virtual void apply_history(const std::string& history) = 0;
+  // The change log: committed batches after `lsn`, in order, at most `max`; and the
+  // first LSN it holds (0 when empty).
+  virtual std::vector<committed_batch> log_after(std::uint64_t lsn, std::size_t max) = 0;
+  virtual std::uint64_t log_first() = 0;
+  // Makes a logged batch / a pruning that is now durable visible to the loop side (no-ops
+  // for backends whose loop side reads the medium itself).
+  virtual void apply_log(const committed_batch& batch) { (void)batch; }
+  virtual void apply_prune(std::uint64_t upto) { (void)upto; }
 
   // Writer side: the working state, including uncommitted writes of the current group.
   virtual std::optional<boost::json::object> w_get(std::string_view collection,
@@ -69,6 +79,12 @@ class backend {
   virtual std::uint64_t w_next_id(std::string_view collection) = 0;
   // Records the LSN of the batch of the current transaction.
   virtual void w_set_lsn(std::uint64_t lsn) = 0;
+  // Makes sure w_next_id never hands out `id` or below (replicated documents).
+  virtual void w_keep_id(std::string_view collection, std::uint64_t id) = 0;
+  virtual void w_set_history(const std::string& history) = 0;
+  // Writes a batch to the change log / drops log entries at or below `upto`.
+  virtual void w_log(const committed_batch& batch) = 0;
+  virtual void w_prune_log(std::uint64_t upto) = 0;
 
   // Starts a group (takes the write lock where there is one); returns the last
   // committed LSN. An error fails the whole group with 503.

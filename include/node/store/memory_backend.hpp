@@ -23,6 +23,7 @@ class memory_backend : public backend {
     std::map<std::string, std::uint64_t, std::less<>> next_ids;  // last id handed out
     std::uint64_t lsn = 0;
     std::string history;
+    std::map<std::uint64_t, std::vector<op>> log;  // the change log, by LSN
   };
 
   // Both copies start as `initial`.
@@ -33,6 +34,11 @@ class memory_backend : public backend {
   std::uint64_t lsn() override;
   std::string history() override;
   void apply(const committed_batch& batch) override;
+  void apply_history(const std::string& history) override;
+  std::vector<committed_batch> log_after(std::uint64_t lsn, std::size_t max) override;
+  std::uint64_t log_first() override;
+  void apply_log(const committed_batch& batch) override;
+  void apply_prune(std::uint64_t upto) override;
 
   std::optional<boost::json::object> w_get(std::string_view collection,
                                            std::string_view id) override;
@@ -42,6 +48,10 @@ class memory_backend : public backend {
   bool w_del(std::string_view collection, std::string_view id) override;
   std::uint64_t w_next_id(std::string_view collection) override;
   void w_set_lsn(std::uint64_t lsn) override;
+  void w_keep_id(std::string_view collection, std::uint64_t id) override;
+  void w_set_history(const std::string& history) override;
+  void w_log(const committed_batch& batch) override;
+  void w_prune_log(std::uint64_t upto) override;
 
   core::result<std::uint64_t> begin_group() override;
   void savepoint() override;
@@ -68,6 +78,10 @@ class memory_backend : public backend {
   std::vector<undo_entry> undo_;
   std::size_t txn_mark_ = 0;
   std::uint64_t group_lsn_ = 0;
+  // Undone by rollback_group: the group's history and log changes.
+  std::string group_history_;
+  std::vector<std::uint64_t> group_logged_;
+  std::map<std::uint64_t, std::vector<op>> group_pruned_;
 };
 
 }  // namespace node::store

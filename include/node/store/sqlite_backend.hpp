@@ -60,6 +60,9 @@ class sqlite_backend : public backend {
   std::uint64_t lsn() override;
   std::string history() override;
   void apply(const committed_batch& batch) override;
+  void apply_history(const std::string& history) override;
+  std::vector<committed_batch> log_after(std::uint64_t lsn, std::size_t max) override;
+  std::uint64_t log_first() override;
 
   std::optional<boost::json::object> w_get(std::string_view collection,
                                            std::string_view id) override;
@@ -69,6 +72,10 @@ class sqlite_backend : public backend {
   bool w_del(std::string_view collection, std::string_view id) override;
   std::uint64_t w_next_id(std::string_view collection) override;
   void w_set_lsn(std::uint64_t lsn) override;
+  void w_keep_id(std::string_view collection, std::uint64_t id) override;
+  void w_set_history(const std::string& history) override;
+  void w_log(const committed_batch& batch) override;
+  void w_prune_log(std::uint64_t upto) override;
 
   core::result<std::uint64_t> begin_group() override;
   void savepoint() override;
@@ -90,8 +97,9 @@ class sqlite_backend : public backend {
 
   // Prepared statements of one connection.
   struct statements {
-    stmt_ptr get, list, lsn;
-    stmt_ptr put, del, next_id, keep_id, set_lsn;  // writer connection only
+    stmt_ptr get, list, lsn, log_after, log_first;
+    // writer connection only
+    stmt_ptr put, del, next_id, keep_id, set_lsn, set_history, log, prune;
   };
 
   sqlite_backend() = default;
@@ -103,6 +111,7 @@ class sqlite_backend : public backend {
   statements r_;
   wal_watch watch_;
   std::unordered_map<std::string, std::optional<boost::json::object>> doc_cache_;
+  std::unordered_map<std::string, std::vector<entry>> list_cache_;  // small collections only
   std::optional<std::uint64_t> lsn_cache_;
   std::string history_;  // fixed at open
 

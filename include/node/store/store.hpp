@@ -35,6 +35,19 @@ struct committed_batch {
   std::vector<op> ops;
 };
 
+// What a write did, for answers that report it: the batch's LSN (0 when it wrote
+// nothing), and whether a replicating store acknowledged it without its mirror.
+struct commit_info {
+  std::uint64_t lsn = 0;
+  bool degraded = false;
+};
+
+// A batch as JSON, as the change log keeps it and replication sends it:
+// {"lsn":N,"ops":[{"op":"put","collection":..,"id":..,"doc":{..}},{"op":"del",..}]}.
+boost::json::object batch_to_json(const committed_batch& b);
+// The inverse; fails with 400 naming the field at fault.
+core::result<committed_batch> batch_from_json(const boost::json::value& v);
+
 // A document with its id, as lists return them.
 struct entry {
   std::string id;
@@ -102,6 +115,37 @@ class store {
   // batch (no LSN is used when it wrote nothing). Errors: fn's own error (nothing
   // committed), or 503 unavailable when the durable commit failed or the store is closed.
   virtual boost::asio::awaitable<core::result<boost::json::value>> transact(txn_fn fn) = 0;
+
+  // As transact, and fills `info` (which must outlive the call) when the write succeeded.
+  // Stores that do not track it leave `info` as it is.
+  virtual boost::asio::awaitable<core::result<boost::json::value>> transact_info(txn_fn fn,
+                                                                                 commit_info& info);
+
+  // Replication (see docs/replication.md). The defaults answer 503: the store does not
+  // support it.
+
+  // Applies batches committed by another store of history `history`, in LSN order,
+  // durably and atomically with the LSN: batches at or below lsn() are skipped. A store
+  // that never committed anything adopts `history`. Returns the LSN now applied. Errors:
+  // 409 `replication_gap` (a batch beyond lsn() + 1) or `history_mismatch`; nothing applied.
+  virtual boost::asio::awaitable<core::result<std::uint64_t>> apply_replicated(
+      std::string history, std::vector<committed_batch> batches);
+  // Gives the store a new random history id (a promoted replica); returns it.
+  virtual boost::asio::awaitable<core::result<std::string>> new_history();
+  // From now on, every batch is also written to a durable change log in the same commit.
+  // Call before the first write.
+  virtual void keep_change_log() {}
+  // Logged batches after `lsn`, in order, at most `max` of them. A batch missing from the
+  // log (pruned, or written while no log was kept) ends the list early.
+  virtual std::vector<committed_batch> changes_after(std::uint64_t lsn, std::size_t max) {
+    (void)lsn;
+    (void)max;
+    return {};
+  }
+  // Log entries at or below `lsn` may go; the next commit removes them.
+  virtual void prune_change_log(std::uint64_t lsn) { (void)lsn; }
+  // The LSN of the first batch the log still holds (0 when it is empty).
+  virtual std::uint64_t change_log_first() { return 0; }
 
   // Calls fn on the loop thread for every batch this process commits, in LSN order,
   // before the transaction's caller resumes. Returns a handle: destroying it unsubscribes.

@@ -113,9 +113,11 @@ TEST_CASE("store: a cached sqlite read never hides another store's commit", "[un
     // a reads (and caches) the document and the LSN, b changes both, a must see the change.
     CHECK(a->get("products", "1")->at("stock") == i - 1);
     CHECK(a->get("products", "1")->at("stock") == i - 1);
+    CHECK(a->list("products").at(0).doc.at("stock") == i - 1);
     const auto before = a->lsn();
     REQUIRE(run_txn(io, b, put_fn("products", "1", {{"stock", i}})).has_value());
     CHECK(a->get("products", "1")->at("stock") == i);
+    CHECK(a->list("products").at(0).doc.at("stock") == i);
     CHECK(a->lsn() == before + 1);
   }
   REQUIRE(run_txn(io, b, [](txn& t) -> txn_result {
@@ -123,4 +125,5 @@ TEST_CASE("store: a cached sqlite read never hides another store's commit", "[un
             return json::value(nullptr);
           }).has_value());
   CHECK_FALSE(a->get("products", "1"));
+  CHECK(a->list("products").empty());
 }

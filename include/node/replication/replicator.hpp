@@ -1,0 +1,115 @@
+// The shop's write path wrapped for replication: a node::store::store that delegates to the
+// node's store and, depending on the mode,
+//  - sync (mirror-shop): acknowledges a write only once the mirror holds it, or per the
+//    mirror policy (reject: 503 and refuse writes while the mirror is out; degrade:
+//    acknowledge local-only, marked degraded);
+//  - async (async-replica): acknowledges once the write and its change-log entry are
+//    durable; a shipper sends the log to the secondary on an interval and on sync();
+//  - replica (a shop started with --read-only-replica): refuses client writes with 503
+//    read_only_replica until promoted, and applies the stream it is sent.
+// One shipper coroutine per replicator sends to its target, one request in flight.
+// Loop thread only: no locks.
+#pragma once
+
+#include "node/core/metrics.hpp"
+#include "node/replication/stream.hpp"
+#include "node/replication/target.hpp"
+#include "node/store/store.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace node::replication {
+
+enum class replicator_mode { sync, async, replica };
+
+struct replicator_options {
+  replicator_mode mode = replicator_mode::async;
+  mirror_mode on_mirror_failure = mirror_mode::reject;
+  std::chrono::milliseconds mirror_timeout{2000};  // sync: how long a write waits for the mirror
+  std::chrono::milliseconds interval{1000};        // async: 0 ships only on sync()
+  std::chrono::milliseconds sync_timeout{5000};    // async: how long sync() waits
+  std::size_t max_batches = 256;                   // batches per request
+};
+
+class replicator final : public node::store::store,
+                         public std::enable_shared_from_this<replicator> {
+ public:
+  // `target` is null in replica mode. Switches on the inner store's change log.
+  replicator(asio::any_io_executor ex, std::shared_ptr<node::store::store> inner,
+             std::unique_ptr<target> t, replicator_options opts);
+  ~replicator() override;
+
+  // Publishes the replication gauges and histograms on a node's /metrics.
+  void add_metrics(core::metrics& m);
+  // Starts the shipper (sync, async). Stops it; pending writes and syncs answer 503.
+  void start();
+  void stop();
+
+  // Async: ships now and waits until the secondary holds everything committed so far;
+  // true when it does within the sync timeout.
+  asio::awaitable<bool> sync();
+  // Replica: makes the store writable under a new history id.
+  asio::awaitable<core::result<std::string>> promote();
+  // Everything /replication/status reports, and whether the node is healthy.
+  boost::json::object status();
+  bool promoted() const { return promoted_; }
+  std::string describe_target() const { return target_ ? target_->describe() : std::string(); }
+  const replicator_options& options() const { return opts_; }
+
+  // node::store::store: reads and replication calls go to the inner store.
+  std::optional<boost::json::object> get(std::string_view collection, std::string_view id) override;
+  std::vector<node::store::entry> list(std::string_view collection) override;
+  std::uint64_t lsn() override;
+  std::string history() override;
+  asio::awaitable<core::result<boost::json::value>> transact(node::store::txn_fn fn) override;
+  asio::awaitable<core::result<boost::json::value>> transact_info(
+      node::store::txn_fn fn, node::store::commit_info& info) override;
+  asio::awaitable<core::result<std::uint64_t>> apply_replicated(
+      std::string history, std::vector<node::store::committed_batch> batches) override;
+  std::shared_ptr<void> subscribe(subscriber fn) override;
+  node::store::store_stats stats() override;
+  std::string describe() override;
+  bool healthy() override;
+  void close() override;
+
+ private:
+  asio::awaitable<void> run_shipper();
+  void handle(const answer& a);
+  // Waits until the target holds `lsn` or `timeout` passes; true when it holds it.
+  asio::awaitable<bool> wait_for(std::uint64_t lsn, std::chrono::milliseconds timeout);
+  void wake_waiters();
+  void poke();
+
+  asio::any_io_executor ex_;
+  std::shared_ptr<node::store::store> inner_;
+  std::unique_ptr<target> target_;
+  replicator_options opts_;
+  stream stream_;
+  mirror_policy policy_;
+  std::shared_ptr<void> feed_;
+  asio::steady_timer wake_;
+  bool running_ = false;
+  bool stopped_ = false;
+  bool due_ = false;  // async: ship until caught up
+  bool promoted_ = false;
+  bool alarmed_ = false;
+  clock::time_point next_tick_{};
+  const clock::time_point started_ = clock::now();
+  // Writes and syncs waiting for the target, by the LSN they need.
+  std::multimap<std::uint64_t, asio::steady_timer*> waiters_;
+  // Commit times of batches the target does not hold yet, for lag in milliseconds.
+  std::map<std::uint64_t, clock::time_point> commit_times_;
+  std::uint64_t degraded_writes_ = 0;
+  std::uint64_t refused_writes_ = 0;
+  // Histograms (cumulative counts kept here, published by a collector).
+  std::vector<std::uint64_t> wait_counts_, lag_counts_;
+  std::uint64_t wait_n_ = 0, lag_n_ = 0;
+  double wait_sum_ = 0, lag_sum_ = 0;
+};
+
+}  // namespace node::replication

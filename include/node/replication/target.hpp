@@ -1,0 +1,49 @@
+// Where a replication stream goes: a local store (json:PATH, sqlite:PATH) applied through
+// the store abstraction, or a remote replica node fed over HTTP (POST /replication/apply).
+#pragma once
+
+#include "node/core/error.hpp"
+#include "node/http/client.hpp"
+#include "node/replication/stream.hpp"
+#include "node/store/store.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace node::replication {
+
+// One target. Loop thread only; one request at a time (the shipper guarantees it).
+class target {
+ public:
+  virtual ~target() = default;
+  // Where the target stands: applied (with its LSN; 0 for an empty store), other_history,
+  // or failed.
+  virtual asio::awaitable<answer> position(std::string history) = 0;
+  // Applies batches (in LSN order) of `history`: applied, gap, other_history or failed.
+  virtual asio::awaitable<answer> apply(std::string history,
+                                        std::vector<store::committed_batch> batches) = 0;
+  // The target as given on the command line: "json:data/mirror.json", "http://host:port".
+  virtual std::string describe() const = 0;
+  // The target's data checksum when it can be read locally ("" otherwise).
+  virtual std::string checksum() { return {}; }
+  virtual void close() {}
+};
+
+// Opens "json:PATH", "sqlite:PATH" (a local store) or "http://host:port" (a replica node;
+// requests carry the admin token when it is set and time out after `timeout`). Fails with
+// 400 naming `flag` when the spec is not one of these or the store cannot be opened.
+core::result<std::unique_ptr<target>> open_target(const std::string& spec, const std::string& flag,
+                                                  asio::any_io_executor ex, http::client& client,
+                                                  std::string admin_token,
+                                                  std::chrono::milliseconds timeout);
+
+// A checksum of the documents in the given collections: equal on two stores exactly when
+// they hold the same documents (FNV-1a 64 over collection, id and JSON text; 16 hex digits).
+std::string checksum(store::store& s, const std::vector<std::string>& collections);
+
+// The collections the shop keeps, which replication checksums.
+const std::vector<std::string>& shop_collections();
+
+}  // namespace node::replication

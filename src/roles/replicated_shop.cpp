@@ -1,0 +1,159 @@
+// The replicated shops: the shop role built over a replication::replicator (which wraps the
+// node's store), plus GET /replication/status, POST /replication/apply and
+// /replication/promote (replica), and POST /sync (async-replica).
+#include "node/roles/replicated_shop.hpp"
+
+#include "node/replication/replicator.hpp"
+#include "node/roles/shop.hpp"
+
+namespace node::roles {
+namespace {
+
+using http::context;
+using http::response;
+namespace json = boost::json;
+using replication::replicator;
+using replication::replicator_mode;
+
+class replicated_shop final : public role {
+ public:
+  replicated_shop(const role_context& ctx, std::shared_ptr<replicator> rep)
+      : cfg_(ctx.config), rep_(std::move(rep)) {
+    if (rep_->options().mode == replicator_mode::replica) {
+      cfg_.shop.seed_demo = false;  // a replica's data comes from its primary
+    }
+    role_context inner{ctx.ex, cfg_, ctx.metrics, ctx.client, rep_};
+    shop_ = make_shop(inner);
+    rep_->add_metrics(ctx.metrics);
+  }
+
+  void add_routes(http::router& r) override {
+    using bhttp::verb;
+    shop_->add_routes(r);
+    r.add(verb::get, "/replication/status", [this](context& c) { return status(c); });
+    if (rep_->options().mode == replicator_mode::replica) {
+      r.add(verb::post, "/replication/apply", [this](context& c) { return apply(c); });
+      r.add(verb::post, "/replication/promote", [this](context& c) { return promote(c); });
+    }
+    if (rep_->options().mode == replicator_mode::async) {
+      r.add(verb::post, "/sync", [this](context& c) { return sync(c); });
+    }
+  }
+
+  void start() override {
+    rep_->start();
+    shop_->start();
+  }
+
+  void stop() override {
+    rep_->stop();
+    shop_->stop();
+  }
+
+  bool health(core::json::object& out) override {
+    const bool ok = shop_->health(out);
+    auto s = rep_->status();
+    out["replication"] = s.at("state");
+    return ok;
+  }
+
+ private:
+  asio::awaitable<response> status(context&) { co_return http::json_reply(rep_->status()); }
+
+  asio::awaitable<response> apply(context& c) {
+    if (auto a = c.authorize(cfg_.admin_token); !a) co_return http::error_reply(a.error());
+    auto body = c.json_body();
+    if (!body) co_return http::error_reply(body.error());
+    const auto* o = body->if_object();
+    const auto* history = o ? o->if_contains("history") : nullptr;
+    if (!history || !history->is_string() || history->get_string().empty()) {
+      co_return http::error_reply(
+          core::bad_request("history must be a non-empty string", "history"));
+    }
+    const auto* list = o->if_contains("batches");
+    if (!list || !list->is_array()) {
+      co_return http::error_reply(core::bad_request("batches must be an array", "batches"));
+    }
+    std::vector<store::committed_batch> batches;
+    for (const auto& b : list->get_array()) {
+      auto parsed = store::batch_from_json(b);
+      if (!parsed) co_return http::error_reply(parsed.error());
+      batches.push_back(std::move(*parsed));
+    }
+    auto op = rep_->apply_replicated(std::string(history->get_string()), std::move(batches));
+    auto r = co_await std::move(op);
+    if (r) {
+      co_return http::json_reply(json::object{{"applied_lsn", *r}, {"history", rep_->history()}});
+    }
+    auto res = http::error_reply(r.error());
+    if (r.error().status == 409) {
+      json::object out{
+          {"error", json::object{{"code", r.error().code}, {"message", r.error().message}}},
+          {"applied_lsn", rep_->lsn()},
+          {"history", rep_->history()}};
+      res = http::json_reply(bhttp::status::conflict, out);
+    }
+    co_return res;
+  }
+
+  asio::awaitable<response> promote(context& c) {
+    if (auto a = c.authorize(cfg_.admin_token); !a) co_return http::error_reply(a.error());
+    auto op = rep_->promote();
+    auto r = co_await std::move(op);
+    if (!r) co_return http::error_reply(r.error());
+    co_return http::json_reply(
+        json::object{{"promoted", true}, {"history", *r}, {"applied_lsn", rep_->lsn()}});
+  }
+
+  asio::awaitable<response> sync(context& c) {
+    if (auto a = c.authorize(cfg_.admin_token); !a) co_return http::error_reply(a.error());
+    auto op = rep_->sync();
+    const bool done = co_await std::move(op);
+    auto s = rep_->status();
+    if (done) {
+      co_return http::json_reply(json::object{{"synced", true},
+                                              {"primary_lsn", s.at("primary_lsn")},
+                                              {"replica_lsn", s.at("replica_lsn")}});
+    }
+    json::object out{{"error", json::object{{"code", "unavailable"},
+                                            {"message", "the secondary " + rep_->describe_target() +
+                                                            " did not catch up in time"}}},
+                     {"synced", false},
+                     {"status", s}};
+    co_return http::json_reply(bhttp::status::service_unavailable, out);
+  }
+
+  app::node_config cfg_;
+  std::shared_ptr<replicator> rep_;
+  std::unique_ptr<role> shop_;
+};
+
+}  // namespace
+
+core::result<std::unique_ptr<role>> make_replicated_shop(const role_context& ctx) {
+  const auto& cfg = ctx.config;
+  const auto& rc = cfg.replication;
+  replication::replicator_options opts;
+  opts.max_batches = rc.batch_max;
+  std::unique_ptr<replication::target> target;
+  if (cfg.role == "mirror-shop" || cfg.role == "async-replica") {
+    const bool mirror = cfg.role == "mirror-shop";
+    opts.mode = mirror ? replicator_mode::sync : replicator_mode::async;
+    opts.on_mirror_failure =
+        rc.mirror_degrade ? replication::mirror_mode::degrade : replication::mirror_mode::reject;
+    opts.mirror_timeout = rc.mirror_timeout;
+    opts.interval = rc.interval;
+    opts.sync_timeout = rc.sync_timeout;
+    auto t = replication::open_target(
+        mirror ? rc.mirror : rc.replica, mirror ? "mirror" : "replica", ctx.ex, ctx.client,
+        cfg.admin_token, mirror ? rc.mirror_timeout : cfg.client.timeout);
+    if (!t) return t.error();
+    target = std::move(*t);
+  } else {
+    opts.mode = replicator_mode::replica;
+  }
+  auto rep = std::make_shared<replicator>(ctx.ex, ctx.store, std::move(target), opts);
+  return std::unique_ptr<role>(std::make_unique<replicated_shop>(ctx, std::move(rep)));
+}
+
+}  // namespace node::roles

@@ -1,0 +1,181 @@
+// The store's replication support on every backend: the durable change log, applying
+// replicated batches (idempotent, refusing gaps and other histories), new histories, and
+// the LSN a write reports.
+#include "node/store/store.hpp"
+
+#include "store_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace node::store;
+using namespace node::store::test;
+
+namespace {
+
+template <class T>
+asio::awaitable<void> await_into(asio::awaitable<T> a, std::shared_ptr<std::optional<T>> slot) {
+  *slot = co_await std::move(a);
+}
+
+// Runs an awaitable to completion on io and returns its value.
+template <class T>
+T run_co(asio::io_context& io, asio::awaitable<T> a) {
+  auto out = std::make_shared<std::optional<T>>();
+  asio::co_spawn(io, await_into(std::move(a), out), rethrow);
+  drain(io);
+  REQUIRE(out->has_value());
+  return std::move(**out);
+}
+
+committed_batch put_batch(std::uint64_t lsn, std::string id, std::int64_t n) {
+  committed_batch b;
+  b.lsn = lsn;
+  b.ops.push_back({op::kind::put, "products", std::move(id), {{"n", n}}});
+  return b;
+}
+
+node::core::result<std::uint64_t> apply_batches(asio::io_context& io, std::shared_ptr<store> s,
+                                                std::string history,
+                                                std::vector<committed_batch> batches) {
+  return run_co(io, s->apply_replicated(std::move(history), std::move(batches)));
+}
+
+}  // namespace
+
+TEST_CASE("replication store: the change log holds each batch and survives reopening", "[unit]") {
+  const std::string kind = GENERATE(as<std::string>{}, "json", "sqlite");
+  INFO(kind);
+  temp_dir dir;
+  asio::io_context io;
+  {
+    auto s = open_store(spec_for(kind, dir), io);
+    s->keep_change_log();
+    for (int i = 1; i <= 3; ++i) {
+      REQUIRE(run_txn(io, s, put_fn("products", std::to_string(i), {{"n", i}})).has_value());
+    }
+    auto all = s->changes_after(0, 10);
+    REQUIRE(all.size() == 3);
+    CHECK(all[0].lsn == 1);
+    CHECK(all[2].ops.at(0).id == "3");
+    CHECK(all[2].ops.at(0).doc.at("n") == 3);
+    CHECK(s->changes_after(1, 1).size() == 1);
+    CHECK(s->changes_after(3, 10).empty());
+    CHECK(s->change_log_first() == 1);
+    s->close();
+  }
+  auto s = open_store(spec_for(kind, dir), io);
+  s->keep_change_log();
+  CHECK(s->changes_after(0, 10).size() == 3);
+  s->prune_change_log(2);
+  REQUIRE(run_txn(io, s, put_fn("products", "4", {})).has_value());
+  CHECK(s->change_log_first() == 3);
+  auto rest = s->changes_after(2, 10);
+  REQUIRE(rest.size() == 2);
+  CHECK(rest[1].lsn == 4);
+  CHECK(s->changes_after(0, 10).empty());  // batch 1 is gone: the list stops at the hole
+}
+
+TEST_CASE("replication store: a store without a change log logs nothing", "[unit]") {
+  asio::io_context io;
+  auto s = open_store("memory:", io);
+  REQUIRE(run_txn(io, s, put_fn("products", "1", {})).has_value());
+  CHECK(s->changes_after(0, 10).empty());
+  CHECK(s->change_log_first() == 0);
+}
+
+TEST_CASE("replication store: transact_info reports the batch LSN", "[unit]") {
+  asio::io_context io;
+  auto s = open_store("memory:", io);
+  REQUIRE(run_txn(io, s, put_fn("products", "1", {})).has_value());
+  commit_info info;
+  auto r = run_co(io, s->transact_info(put_fn("products", "2", {}), info));
+  REQUIRE(r.has_value());
+  CHECK(info.lsn == 2);
+  commit_info none;
+  auto nothing =
+      run_co(io, s->transact_info([](txn&) { return txn_result(json::value(1)); }, none));
+  REQUIRE(nothing.has_value());
+  CHECK(none.lsn == 0);
+}
+
+TEST_CASE("replication store: applying batches is idempotent and resumable", "[unit]") {
+  const std::string kind = GENERATE(as<std::string>{}, "memory", "json", "sqlite");
+  INFO(kind);
+  temp_dir dir;
+  asio::io_context io;
+  const std::string history = "0123456789abcdef0123456789abcdef";
+  {
+    auto s = open_store(spec_for(kind, dir), io);
+    std::vector<std::uint64_t> seen;
+    auto sub = s->subscribe([&](const committed_batch& b) { seen.push_back(b.lsn); });
+    auto r = apply_batches(io, s, history, {put_batch(2, "2", 2), put_batch(1, "1", 1)});
+    REQUIRE(r.has_value());
+    CHECK(*r == 2);
+    CHECK(s->history() == history);
+    CHECK(s->lsn() == 2);
+    CHECK(seen == std::vector<std::uint64_t>{1, 2});
+    // The same batches again, and an overlapping request, change nothing twice.
+    r = apply_batches(io, s, history, {put_batch(1, "1", 100), put_batch(2, "2", 200)});
+    REQUIRE(r.has_value());
+    CHECK(*r == 2);
+    CHECK(s->get("products", "1")->at("n") == 1);
+    r = apply_batches(io, s, history, {put_batch(2, "2", 200), put_batch(3, "3", 3)});
+    REQUIRE(r.has_value());
+    CHECK(*r == 3);
+    CHECK(s->get("products", "2")->at("n") == 2);
+    s->close();
+  }
+  auto s = open_store(spec_for(kind, dir), io);
+  if (kind != "memory") {
+    CHECK(s->lsn() == 3);
+    CHECK(s->history() == history);
+    CHECK(s->get("products", "3")->at("n") == 3);
+  }
+}
+
+TEST_CASE("replication store: a gap or another history is refused and changes nothing", "[unit]") {
+  const std::string kind = GENERATE(as<std::string>{}, "memory", "sqlite");
+  INFO(kind);
+  temp_dir dir;
+  asio::io_context io;
+  auto s = open_store(spec_for(kind, dir), io);
+  const std::string history(32, 'a');
+  REQUIRE(apply_batches(io, s, history, {put_batch(1, "1", 1)}).has_value());
+
+  auto gap = apply_batches(io, s, history, {put_batch(3, "3", 3)});
+  REQUIRE_FALSE(gap.has_value());
+  CHECK(gap.error().status == 409);
+  CHECK(gap.error().code == "replication_gap");
+
+  auto other = apply_batches(io, s, std::string(32, 'b'), {put_batch(2, "2", 2)});
+  REQUIRE_FALSE(other.has_value());
+  CHECK(other.error().code == "history_mismatch");
+  CHECK(s->lsn() == 1);
+  CHECK(s->history() == history);
+  CHECK_FALSE(s->get("products", "2"));
+  CHECK_FALSE(s->get("products", "3"));
+}
+
+TEST_CASE("replication store: a promoted replica never reuses a replicated id", "[unit]") {
+  const std::string kind = GENERATE(as<std::string>{}, "memory", "json", "sqlite");
+  INFO(kind);
+  temp_dir dir;
+  asio::io_context io;
+  auto s = open_store(spec_for(kind, dir), io);
+  const std::string history(32, 'c');
+  REQUIRE(apply_batches(io, s, history, {put_batch(1, "7", 7)}).has_value());
+  auto promoted = run_co(io, s->new_history());
+  REQUIRE(promoted.has_value());
+  CHECK(*promoted != history);
+  CHECK(s->history() == *promoted);
+  auto id = run_txn(io, s, [](txn& t) { return txn_result(json::value(t.next_id("products"))); });
+  REQUIRE(id.has_value());
+  CHECK(id->as_uint64() == 8);
+  // The old primary's stream is now from another history.
+  auto old = apply_batches(io, s, history, {put_batch(2, "9", 9)});
+  REQUIRE_FALSE(old.has_value());
+  CHECK(old.error().code == "history_mismatch");
+}
