@@ -137,37 +137,68 @@ core::result<json::array> features_from_query(
   return row;
 }
 
+std::string iris_query(const json::array& row) {
+  constexpr const char* names[] = {"sl=", "&sw=", "&pl=", "&pw="};
+  std::string out;
+  for (std::size_t i = 0; i < row.size() && i < 4; ++i) {
+    char buf[32];
+    const auto res = std::to_chars(buf, buf + sizeof buf, row[i].to_number<double>());
+    out += names[i];
+    out.append(buf, res.ptr);
+  }
+  return out;
+}
+
+namespace {
+
+// One prediction object {"prediction":0,"label":..,"probabilities":[..]} into `r`; false
+// when its prediction is not a class index.
+bool read_prediction(const json::value& p, model_reply& r) {
+  const auto* po = p.if_object();
+  const auto* pred = po != nullptr ? po->if_contains("prediction") : nullptr;
+  const auto index = pred != nullptr ? class_index(*pred) : std::nullopt;
+  if (!index) return false;
+  answer a{answer_status::ok, *index, {}};
+  if (const auto* probs = po->if_contains("probabilities");
+      probs != nullptr && probs->is_array() && probs->get_array().size() <= max_classes) {
+    a.probabilities.reserve(probs->get_array().size());
+    for (const auto& x : probs->get_array()) {
+      const auto d = finite_number(x);
+      a.probabilities.push_back(d ? *d : -1.0);  // an unusable entry voids the soft ballot
+    }
+  }
+  const auto* label = po->if_contains("label");
+  r.names.emplace_back(label != nullptr && label->is_string() ? std::string(label->get_string())
+                                                              : std::string());
+  r.answers.push_back(std::move(a));
+  return true;
+}
+
+}  // namespace
+
 model_reply parse_model_reply(unsigned status, std::string_view body, std::size_t instances) {
   if (status != 200) return failed("answered HTTP " + std::to_string(status));
   json::error_code ec;
   const json::value doc = json::parse(body, ec);
   if (ec) return failed("answered malformed JSON");
   const auto* o = doc.if_object();
-  const auto* preds = o != nullptr ? o->if_contains("predictions") : nullptr;
-  if (preds == nullptr || !preds->is_array() || preds->get_array().size() != instances) {
-    return failed("answer has no \"predictions\" array of " + std::to_string(instances));
-  }
+  if (o == nullptr) return failed("answer is not a JSON object");
   model_reply r;
   r.status = answer_status::ok;
   r.answers.reserve(instances);
   r.names.reserve(instances);
+  const auto* preds = o->if_contains("predictions");
+  if (preds == nullptr && instances == 1 && o->contains("prediction")) {
+    // The answer to GET /predict: the one prediction is the object itself.
+    if (!read_prediction(doc, r))
+      return failed("answer has a prediction that is not a class index");
+    return r;
+  }
+  if (preds == nullptr || !preds->is_array() || preds->get_array().size() != instances) {
+    return failed("answer has no \"predictions\" array of " + std::to_string(instances));
+  }
   for (const auto& p : preds->get_array()) {
-    const auto* po = p.if_object();
-    const auto* pred = po != nullptr ? po->if_contains("prediction") : nullptr;
-    const auto index = pred != nullptr ? class_index(*pred) : std::nullopt;
-    if (!index) return failed("answer has a prediction that is not a class index");
-    answer a{answer_status::ok, *index, {}};
-    if (const auto* probs = po->if_contains("probabilities");
-        probs != nullptr && probs->is_array() && probs->get_array().size() <= max_classes) {
-      for (const auto& x : probs->get_array()) {
-        const auto d = finite_number(x);
-        a.probabilities.push_back(d ? *d : -1.0);  // an unusable entry voids the soft ballot
-      }
-    }
-    const auto* label = po->if_contains("label");
-    r.names.emplace_back(label != nullptr && label->is_string() ? std::string(label->get_string())
-                                                                : std::string());
-    r.answers.push_back(std::move(a));
+    if (!read_prediction(p, r)) return failed("answer has a prediction that is not a class index");
   }
   return r;
 }

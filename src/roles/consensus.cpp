@@ -308,10 +308,12 @@ class consensus_role final : public role {
 
   // --- the fan-out -------------------------------------------------------------------------
 
-  // Sends `instances` to each model concurrently; returns one reply per model, a timeout for
-  // each that has not answered within the model timeout.
+  // Asks each model concurrently for its predictions of `instances` rows: GET /predict?QUERY
+  // when `query` is given (one row), else POST /predict with `body`. Returns one reply per
+  // model, a timeout for each that has not answered within the model timeout.
   asio::awaitable<std::vector<cs::model_reply>> ask_all(std::vector<std::string> urls,
-                                                        std::string body, std::size_t instances) {
+                                                        std::string query, std::string body,
+                                                        std::size_t instances) {
     const auto started = steady::now();
     auto st = std::make_shared<fan_out>(ctx_.ex, urls.size());
     for (std::size_t i = 0; i < urls.size(); ++i) {
@@ -322,11 +324,17 @@ class consensus_role final : public role {
         continue;
       }
       http::client_request req;
-      req.method = bhttp::verb::post;
       req.host = where->host;
       req.port = where->port;
       req.target = where->prefix + "/predict";
-      req.body = body;
+      if (query.empty()) {
+        req.method = bhttp::verb::post;
+        req.body = body;
+      } else {
+        req.method = bhttp::verb::get;
+        req.target += '?';
+        req.target += query;
+      }
       req.timeout = cfg_.model_timeout;
       asio::co_spawn(ctx_.ex, ask_model(st, i, &ctx_.client, std::move(req), instances),
                      asio::detached);
@@ -352,7 +360,8 @@ class consensus_role final : public role {
   }
 
   // Asks every active model about `req.instances`, settles the batch and answers with one
-  // object per instance (`single`: the object itself).
+  // object per instance. `single`: the one Iris row of a GET /predict, asked with the models'
+  // own GET /predict (cheaper for them than a batch), answered with the object itself.
   asio::awaitable<response> run_batch(cs::predict_request req, bool single) {
     co_await started_.wait();
     std::vector<std::string> ids = live_.active_ids();
@@ -362,9 +371,15 @@ class consensus_role final : public role {
     for (const auto& id : ids)
       urls.push_back(live_.find(id)->url);
     const std::size_t n = req.instances.size();
-    const std::string body = core::to_json(json::object{{"instances", req.instances}});
+    std::string query;
+    std::string body;
+    if (single) {
+      query = cs::iris_query(req.instances[0].as_array());
+    } else {
+      body = core::to_json(json::object{{"instances", req.instances}});
+    }
 
-    auto asked = ask_all(urls, body, n);
+    auto asked = ask_all(urls, query, body, n);
     std::vector<cs::model_reply> replies = co_await std::move(asked);
 
     cs::learn_class_names(replies, class_names_);

@@ -37,6 +37,10 @@ core::result<predict_request> parse_predict_body(const boost::json::value& body,
 core::result<boost::json::array> features_from_query(
     const std::function<std::optional<std::string>(std::string_view)>& query);
 
+// The query a model's GET /predict takes for an Iris row read by features_from_query:
+// "sl=5.1&sw=3.5&pl=1.4&pw=0.2" (each number as the shortest text that reads back).
+std::string iris_query(const boost::json::array& row);
+
 // One model's answer to a batch, as the fan-out saw it.
 struct model_reply {
   answer_status status = answer_status::error;
@@ -49,7 +53,8 @@ struct model_reply {
 inline constexpr int max_classes = 1000;
 
 // Reads a model's HTTP answer to POST /predict with `instances` rows:
-// 200 {"predictions":[{"prediction":0,"label":"setosa","probabilities":[...]}, ...]}.
+// 200 {"predictions":[{"prediction":0,"label":"setosa","probabilities":[...]}, ...]}, or, for
+// one row, its answer to GET /predict: 200 {"prediction":0,"label":..,"probabilities":[..]}.
 // Any other status, or a body of another shape, is an `error` reply.
 model_reply parse_model_reply(unsigned status, std::string_view body, std::size_t instances);
 

@@ -82,6 +82,8 @@ TEST_CASE("consensus wire: the Iris row of a query is read by short or long name
   REQUIRE(row.has_value());
   CHECK(*row == json::array{5.1, 3.5, 1.4, 0.2});
 
+  CHECK(iris_query(*row) == "sl=5.1&sw=3.5&pl=1.4&pw=0.2");
+
   q["sw"] = "abc";
   CHECK(field_of(features_from_query(lookup).error()) == "sw");
   q["sw"] = "inf";
@@ -105,6 +107,17 @@ TEST_CASE("consensus wire: a model's answer is read or marked an error", "[unit]
   CHECK(ok.answers[0].probabilities == std::vector<double>{0.9, 0.1, 0});
   CHECK(ok.answers[1].probabilities.empty());
   CHECK(ok.names == std::vector<std::string>{"setosa", "virginica"});
+
+  // A model's GET /predict answer stands for a batch of one row.
+  auto single = parse_model_reply(
+      200,
+      R"({"model":"m","algorithm":"knn","prediction":1,"label":"versicolor","probabilities":[0,1,0]})",
+      1);
+  REQUIRE(single.status == answer_status::ok);
+  CHECK(single.answers.at(0).prediction == 1);
+  CHECK(single.names.at(0) == "versicolor");
+  CHECK(parse_model_reply(200, R"({"prediction":1})", 2).status == answer_status::error);
+  CHECK(parse_model_reply(200, R"({"prediction":-3})", 1).status == answer_status::error);
 
   CHECK(parse_model_reply(500, "{}", 1).status == answer_status::error);
   CHECK(parse_model_reply(200, "not json", 1).status == answer_status::error);
