@@ -47,9 +47,9 @@ std::string with_label(const std::string& rendered, const std::string& extra) {
 }  // namespace
 
 const std::vector<double>& metrics::default_bounds() {
-  static const std::vector<double> b = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
-                                        0.01,    0.025,  0.05,    0.1,    0.25,  0.5,    1,
-                                        2.5,     5};
+  static const std::vector<double> b = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                        0.005,   0.01,   0.025,   0.05,   0.1,   0.25,
+                                        0.5,     1,      2.5,     5};
   return b;
 }
 
@@ -99,12 +99,26 @@ void metrics::set(std::string_view name, const labels& l, double value) {
 }
 
 void metrics::observe(std::string_view name, const labels& l, double value) {
+  histogram(name, l).observe(value);
+}
+
+metrics::counter_ref metrics::counter(std::string_view name, const labels& l) {
+  return counter_ref(&get_family(name, kind::counter).by_labels[render_labels(l)].value);
+}
+
+metrics::histogram_ref metrics::histogram(std::string_view name, const labels& l) {
   family& f = get_family(name, kind::histogram);
   if (f.bounds.empty()) f.bounds = default_bounds();
   series& s = f.by_labels[render_labels(l)];
   if (s.buckets.size() != f.bounds.size()) s.buckets.assign(f.bounds.size(), 0);
-  auto it = std::lower_bound(f.bounds.begin(), f.bounds.end(), value);
-  if (it != f.bounds.end()) ++s.buckets[static_cast<std::size_t>(it - f.bounds.begin())];
+  return histogram_ref(&f.bounds, &s);
+}
+
+void metrics::histogram_ref::observe(double value) {
+  series& s = *series_;
+  auto i = static_cast<std::size_t>(std::lower_bound(bounds_->begin(), bounds_->end(), value) -
+                                    bounds_->begin());
+  if (i < s.buckets.size()) ++s.buckets[i];
   ++s.count;
   s.sum += value;
 }
@@ -136,7 +150,8 @@ void metrics::add_collector(std::function<void(metrics&)> fn) {
 }
 
 std::string metrics::render() {
-  for (auto& c : collectors_) c(*this);
+  for (auto& c : collectors_)
+    c(*this);
   std::string out;
   for (const auto& [name, f] : families_) {
     static constexpr const char* type_names[] = {"counter", "gauge", "histogram"};
@@ -157,8 +172,8 @@ std::string metrics::render() {
         le += '"';
         out += name + "_bucket" + with_label(lbl, le) + " " + std::to_string(cumulative) + "\n";
       }
-      out += name + "_bucket" + with_label(lbl, "le=\"+Inf\"") + " " + std::to_string(s.count) +
-             "\n";
+      out +=
+          name + "_bucket" + with_label(lbl, "le=\"+Inf\"") + " " + std::to_string(s.count) + "\n";
       out += name + "_sum" + lbl + " ";
       append_number(out, s.sum);
       out += "\n" + name + "_count" + lbl + " " + std::to_string(s.count) + "\n";

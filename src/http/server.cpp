@@ -7,24 +7,74 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
+#include <array>
+#include <charconv>
 #include <chrono>
+#include <optional>
 
 namespace node::http {
 
 using asio::use_awaitable;
 constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
 
-// One open connection, linked in sessions_ while its coroutine runs.
+namespace {
+
+constexpr std::size_t read_chunk = 8192;
+
+bool is_set_by_server(bhttp::field f) {
+  switch (f) {
+    case bhttp::field::content_length:
+    case bhttp::field::transfer_encoding:
+    case bhttp::field::connection:
+    case bhttp::field::server:
+    case bhttp::field::access_control_allow_origin:
+    case bhttp::field::access_control_expose_headers:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  out += value;
+  out += "\r\n";
+}
+
+void append_unsigned(std::string& out, std::size_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+}  // namespace
+
+// One open connection: its socket, its buffered input, the request being parsed and the
+// deadline watch. Shared by the connection's coroutine and its timer's handler; linked in
+// sessions_ while the coroutine runs.
 struct server::session {
-  beast::tcp_stream* stream = nullptr;
-  bool busy = false;  // between the first byte of a request and the end of its answer
+  enum class phase { idle, reading, busy, writing };
+
+  explicit session(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+
+  tcp::socket socket;
+  asio::steady_timer timer;
+  clock::time_point deadline = clock::time_point::max();  // max: nothing to watch
+  clock::time_point armed = clock::time_point::max();     // expiry of the pending wait
+  phase now = phase::idle;
+  bool timed_out = false;  // the request being read ran past the read timeout
+  bool done = false;       // the coroutine has ended
+  beast::flat_buffer buffer;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser;
+  std::string head;  // the answer's status line and headers
 };
 
 server::server(asio::any_io_executor ex, server_options opts, const router& routes,
@@ -46,9 +96,13 @@ server::server(asio::any_io_executor ex, server_options opts, const router& rout
   metrics_.declare("http_rejected_connections_total", core::metrics::kind::counter,
                    "Connections refused with 503 because max connections were open.");
   metrics_.set("http_open_connections", {}, 0);
+  shortest_timeout_ = std::max<clock::duration>(
+      std::min(opts_.limits.read_timeout, opts_.limits.idle_timeout), std::chrono::milliseconds(1));
 }
 
-server::~server() { *alive_ = false; }
+server::~server() {
+  *alive_ = false;
+}
 
 core::result<void> server::listen() {
   boost::system::error_code ec;
@@ -57,8 +111,7 @@ core::result<void> server::listen() {
     tcp::resolver resolver(ex_);
     auto results = resolver.resolve(opts_.host, std::to_string(opts_.port), ec);
     if (ec || results.empty()) {
-      return core::bad_request("cannot resolve host '" + opts_.host + "': " + ec.message(),
-                               "host");
+      return core::bad_request("cannot resolve host '" + opts_.host + "': " + ec.message(), "host");
     }
     addr = results.begin()->endpoint().address();
   }
@@ -112,80 +165,231 @@ asio::awaitable<void> server::run_accept() {
 }
 
 asio::awaitable<void> server::run_reject(tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
+  auto alive = alive_;
+  auto s = std::make_shared<session>(std::move(socket));
   response res = error_reply(core::unavailable("too many open connections; try again later"));
-  finish(nullptr, res, false);
-  stream.expires_after(std::chrono::seconds(1));
-  co_await bhttp::async_write(stream, res, as_result);
+  auto op = write_answer(s, res, false, false, 11);
+  co_await std::move(op);
+  s->done = true;
+  s->timer.cancel();
   boost::system::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  s->socket.shutdown(tcp::socket::shutdown_both, ec);
+}
+
+void server::watch(const session_ptr& s, clock::time_point deadline, clock::time_point now) {
+  s->deadline = deadline;
+  if (deadline == clock::time_point::max()) return;
+  // Never armed further ahead than the shortest timeout, so that a later phase with a
+  // shorter timeout finds the timer already due before its own deadline.
+  auto at = std::min(deadline, now + shortest_timeout_);
+  if (s->armed <= at) return;  // the pending wait comes first and re-arms for the deadline
+  arm(s, at);
+}
+
+void server::arm(const session_ptr& s, clock::time_point at) {
+  s->armed = at;
+  s->timer.expires_at(at);
+  s->timer.async_wait([this, s, alive = alive_](boost::system::error_code ec) {
+    if (ec || !*alive) return;
+    on_watch(s);
+  });
+}
+
+void server::on_watch(const session_ptr& s) {
+  s->armed = clock::time_point::max();
+  if (s->done || s->deadline == clock::time_point::max()) return;
+  auto now = clock::now();
+  if (now < s->deadline) {
+    arm(s, std::min(s->deadline, now + shortest_timeout_));
+    return;
+  }
+  s->deadline = clock::time_point::max();
+  boost::system::error_code ignored;
+  if (s->now == session::phase::reading) {
+    // A slow request still hears 408 before the connection closes.
+    s->timed_out = true;
+    s->socket.cancel(ignored);
+  } else {
+    s->socket.close(ignored);
+  }
+}
+
+asio::awaitable<boost::system::error_code> server::read_request(const session_ptr& s) {
+  auto& parser = *s->parser;
+  boost::system::error_code ec;
+  bool watching = false;
+  for (;;) {
+    if (s->buffer.size() > 0) {
+      std::size_t used = parser.put(s->buffer.data(), ec);
+      s->buffer.consume(used);
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+      } else if (ec || parser.is_done()) {
+        break;
+      } else if (used > 0 && s->buffer.size() > 0) {
+        continue;  // the header is parsed; the body follows in the buffer
+      }
+    }
+    if (!watching) {
+      auto now = clock::now();
+      watch(s, now + opts_.limits.read_timeout, now);
+      watching = true;
+    }
+    auto [rec, n] = co_await s->socket.async_read_some(s->buffer.prepare(read_chunk), as_result);
+    if (rec == asio::error::eof) {
+      if (parser.got_some()) {
+        parser.put_eof(ec);
+      } else {
+        ec = bhttp::error::end_of_stream;
+      }
+      break;
+    }
+    if (rec) {
+      ec = rec;
+      break;
+    }
+    s->buffer.commit(n);
+  }
+  if (watching) s->deadline = clock::time_point::max();
+  if (s->timed_out && ec == asio::error::operation_aborted) ec = beast::error::timeout;
+  co_return ec;
+}
+
+asio::awaitable<boost::system::error_code> server::write_answer(const session_ptr& s,
+                                                                const response& res,
+                                                                bool keep_alive, bool head,
+                                                                unsigned request_version) {
+  std::string& out = s->head;
+  out.clear();
+  out += "HTTP/1.1 ";
+  append_unsigned(out, res.result_int());
+  out += ' ';
+  out += res.reason();
+  out += "\r\n";
+  bool cors_any = opts_.cors_origin == "*";
+  bool has_type = false;
+  for (const auto& f : res) {
+    if (is_set_by_server(f.name()) || (!cors_any && f.name() == bhttp::field::vary)) continue;
+    has_type = has_type || f.name() == bhttp::field::content_type;
+    append_header(out, f.name_string(), f.value());
+  }
+  append_header(out, "Server", "node");
+  append_header(out, "Access-Control-Allow-Origin", opts_.cors_origin);
+  if (!cors_any) append_header(out, "Vary", "Origin");
+  append_header(out, "Access-Control-Expose-Headers",
+                "X-Commit-Lsn, Idempotency-Replayed, X-Replication-Degraded");
+  unsigned status = res.result_int();
+  bool bodiless = status / 100 == 1 || status == 204 || status == 304;
+  if (!has_type && !bodiless) append_header(out, "Content-Type", json_content_type);
+  if (!bodiless) {
+    out += "Content-Length: ";
+    append_unsigned(out, res.body().size());
+    out += "\r\n";
+  }
+  if (!keep_alive) {
+    append_header(out, "Connection", "close");
+  } else if (request_version < 11) {
+    append_header(out, "Connection", "keep-alive");
+  }
+  out += "\r\n";
+
+  s->now = session::phase::writing;
+  auto now = clock::now();
+  watch(s, now + opts_.limits.read_timeout, now);
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(out), asio::const_buffer()};
+  if (!head && !bodiless) buffers[1] = asio::buffer(res.body());
+  auto [ec, n] = co_await asio::async_write(s->socket, buffers, as_result);
+  co_return ec;
+}
+
+void server::count_request(std::string_view route, const request* req, unsigned status,
+                           std::chrono::microseconds took) {
+  auto method = req != nullptr ? req->method() : bhttp::verb::unknown;
+  double seconds = static_cast<double>(took.count()) / 1e6;
+  if (method == bhttp::verb::unknown) {
+    // Rare: an unparsable request or a method Beast does not know; not worth a cache slot.
+    std::string name = req != nullptr ? std::string(req->method_string()) : "-";
+    metrics_.inc(
+        "http_requests_total",
+        {{"route", std::string(route)}, {"method", name}, {"status", std::to_string(status)}});
+  } else {
+    auto it = std::find_if(request_series_.begin(), request_series_.end(), [&](const auto& r) {
+      return r.status == status && r.method == method && r.route == route;
+    });
+    if (it == request_series_.end()) {
+      auto ref = metrics_.counter("http_requests_total",
+                                  {{"route", std::string(route)},
+                                   {"method", std::string(bhttp::to_string(method))},
+                                   {"status", std::to_string(status)}});
+      request_series_.push_back({route, method, status, ref});
+      it = std::prev(request_series_.end());
+    }
+    it->count.inc();
+  }
+  if (req == nullptr) return;
+  auto rt = std::find_if(route_series_.begin(), route_series_.end(),
+                         [&](const auto& r) { return r.route == route; });
+  if (rt == route_series_.end()) {
+    route_series_.push_back({route, metrics_.histogram("http_request_duration_seconds",
+                                                       {{"route", std::string(route)}})});
+    rt = std::prev(route_series_.end());
+  }
+  rt->duration.observe(seconds);
 }
 
 asio::awaitable<void> server::run_session(tcp::socket socket) {
   auto alive = alive_;
-  beast::tcp_stream stream(std::move(socket));
-  session self;
-  self.stream = &stream;
-  sessions_.push_back(&self);
+  auto s = std::make_shared<session>(std::move(socket));
+  sessions_.push_back(s.get());
   auto me = std::prev(sessions_.end());
   metrics_.set("http_open_connections", {}, static_cast<double>(sessions_.size()));
   struct unlink {
     server* srv;
     std::list<session*>::iterator it;
+    session_ptr s;
     std::shared_ptr<bool> alive;
     ~unlink() {
+      s->done = true;
+      s->timer.cancel();
       if (!*alive) return;
       srv->sessions_.erase(it);
       srv->metrics_.set("http_open_connections", {}, static_cast<double>(srv->sessions_.size()));
       srv->maybe_done();
     }
-  } guard{this, me, alive};
+  } guard{this, me, s, alive};
 
-  beast::flat_buffer buffer;
-  asio::steady_timer read_timer(ex_);
   const auto& lim = opts_.limits;
   for (;;) {
-    self.busy = false;
+    s->now = session::phase::idle;
     if (stopping_) break;
-    if (buffer.size() == 0) {
-      stream.expires_after(lim.idle_timeout);
-      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), as_result);
+    if (s->buffer.size() == 0) {
+      auto now = clock::now();
+      watch(s, now + lim.idle_timeout, now);
+      auto [ec, n] = co_await s->socket.async_read_some(s->buffer.prepare(read_chunk), as_result);
       if (ec || !*alive) break;
-      buffer.commit(n);
+      s->buffer.commit(n);
     }
-    self.busy = true;
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(lim.max_header));
-    parser.body_limit(lim.max_body);
-    // A timer rather than the stream's expiry: an expired tcp_stream closes the socket,
-    // and a slow client should still hear 408 before the connection closes.
-    stream.expires_never();
-    bool timed_out = false;
-    auto armed = std::make_shared<bool>(true);  // false once the read is over
-    read_timer.expires_after(lim.read_timeout);
-    read_timer.async_wait([&stream, &timed_out, armed](boost::system::error_code tec) {
-      if (tec || !*armed) return;
-      timed_out = true;
-      boost::system::error_code ignored;
-      stream.socket().cancel(ignored);
-    });
-    auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, as_result);
-    *armed = false;
+    s->now = session::phase::reading;
+    s->parser.emplace();
+    s->parser->header_limit(static_cast<std::uint32_t>(lim.max_header));
+    s->parser->body_limit(lim.max_body);
+    s->parser->eager(true);
+    auto ec = co_await read_request(s);
     if (!*alive) co_return;
-    read_timer.cancel();
-    if (timed_out && ec == asio::error::operation_aborted) ec = beast::error::timeout;
     if (ec == bhttp::error::end_of_stream) break;
     if (ec) {
       std::optional<core::error> err;
       if (ec == bhttp::error::body_limit) {
-        err = core::error{413, "payload_too_large",
+        err = core::error{413,
+                          "payload_too_large",
                           "the request body is over " + std::to_string(lim.max_body) + " bytes",
                           {}};
       } else if (ec == bhttp::error::header_limit) {
-        err = core::error{431, "header_too_large",
-                          "the request headers are over " + std::to_string(lim.max_header) +
-                              " bytes",
-                          {}};
+        err =
+            core::error{431,
+                        "header_too_large",
+                        "the request headers are over " + std::to_string(lim.max_header) + " bytes",
+                        {}};
       } else if (ec == beast::error::timeout) {
         err = core::error{408, "request_timeout", "the request was not received in time", {}};
       } else if (ec.category() == bhttp::make_error_code(bhttp::error::body_limit).category()) {
@@ -193,19 +397,18 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
       }
       if (err) {
         response res = error_reply(*err);
-        finish(nullptr, res, false);
-        stream.expires_after(std::chrono::seconds(2));
-        co_await bhttp::async_write(stream, res, as_result);
-        metrics_.inc("http_requests_total", {{"route", "invalid"},
-                                             {"method", "-"},
-                                             {"status", std::to_string(err->status)}});
+        auto op = write_answer(s, res, false, false, 11);
+        co_await std::move(op);
+        if (!*alive) co_return;
+        count_request("invalid", nullptr, err->status, {});
       }
       break;
     }
 
-    const request& req = parser.get();
-    auto started = std::chrono::steady_clock::now();
-    std::string route;
+    s->now = session::phase::busy;
+    const request& req = s->parser->get();
+    auto started = clock::now();
+    std::string_view route;
     response res;
     try {
       res = co_await dispatch(req, route);
@@ -218,31 +421,24 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
     }
     if (!*alive) co_return;
     bool keep = req.keep_alive() && !stopping_;
-    finish(&req, res, keep);
-    stream.expires_after(lim.read_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, res, as_result);
+    bool head = req.method() == bhttp::verb::head;
+    auto wec = co_await write_answer(s, res, keep, head, req.version());
     if (!*alive) co_return;
 
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - started)
-                      .count();
-    std::string status = std::to_string(res.result_int());
-    metrics_.inc("http_requests_total",
-                 {{"route", route}, {"method", std::string(req.method_string())}, {"status", status}});
-    metrics_.observe("http_request_duration_seconds", {{"route", route}},
-                     static_cast<double>(micros) / 1e6);
+    auto took = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started);
+    count_request(route, &req, res.result_int(), took);
     if (core::log::enabled(core::log::level::info)) {
       core::log::info(opts_.name + " :" + std::to_string(port_) + " " +
                       std::string(req.method_string()) + " " + std::string(req.target()) + " " +
-                      status + " " + std::to_string(micros) + "us");
+                      std::to_string(res.result_int()) + " " + std::to_string(took.count()) + "us");
     }
     if (wec || !keep) break;
   }
   boost::system::error_code ec;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  s->socket.shutdown(tcp::socket::shutdown_send, ec);
 }
 
-asio::awaitable<response> server::dispatch(const request& req, std::string& route) {
+asio::awaitable<response> server::dispatch(const request& req, std::string_view& route) {
   auto target = boost::urls::parse_origin_form(req.target());
   if (!target) {
     route = "invalid";
@@ -270,38 +466,20 @@ asio::awaitable<response> server::dispatch(const request& req, std::string& rout
   route = m.route;
   if (m.target == nullptr) {
     if (m.path_known) {
-      response res = error_reply({405, "method_not_allowed",
+      response res = error_reply({405,
+                                  "method_not_allowed",
                                   std::string(req.method_string()) + " is not allowed on " + path +
                                       "; allowed: " + m.allow,
                                   {}});
       res.set(bhttp::field::allow, m.allow);
       co_return res;
     }
-    co_return error_reply(core::not_found("no route for " + std::string(req.method_string()) +
-                                          " " + path));
+    co_return error_reply(
+        core::not_found("no route for " + std::string(req.method_string()) + " " + path));
   }
+  // A HEAD answer keeps its body here; write_answer sends only its length.
   response res = co_await (*m.target)(ctx);
-  if (head) {
-    res.content_length(res.body().size());
-    res.body().clear();
-  }
   co_return res;
-}
-
-void server::finish(const request* req, response& res, bool keep_alive) const {
-  res.version(11);
-  res.set(bhttp::field::server, "node");
-  res.set(bhttp::field::access_control_allow_origin, opts_.cors_origin);
-  if (opts_.cors_origin != "*") res.set(bhttp::field::vary, "Origin");
-  res.set(bhttp::field::access_control_expose_headers,
-          "X-Commit-Lsn, Idempotency-Replayed, X-Replication-Degraded");
-  if (res.find(bhttp::field::content_type) == res.end() &&
-      res.result() != bhttp::status::no_content) {
-    res.set(bhttp::field::content_type, json_content_type);
-  }
-  res.keep_alive(keep_alive);
-  bool head = req != nullptr && req->method() == bhttp::verb::head;
-  if (!head) res.prepare_payload();
 }
 
 void server::stop(std::function<void()> done) {
@@ -310,14 +488,17 @@ void server::stop(std::function<void()> done) {
   on_stopped_ = std::move(done);
   boost::system::error_code ec;
   acceptor_.close(ec);
+  boost::system::error_code ignored;
   for (session* s : sessions_) {
-    if (!s->busy) s->stream->cancel();
+    if (s->now == session::phase::idle) s->socket.cancel(ignored);
   }
   stop_timer_ = std::make_shared<asio::steady_timer>(ex_);
   stop_timer_->expires_after(opts_.limits.stop_timeout);
   stop_timer_->async_wait([this, alive = alive_](boost::system::error_code wec) {
     if (wec || !*alive) return;
-    for (session* s : sessions_) s->stream->close();
+    boost::system::error_code closing;
+    for (session* s : sessions_)
+      s->socket.close(closing);
   });
   maybe_done();
 }

@@ -15,6 +15,8 @@ namespace node::core {
 using labels = std::vector<std::pair<std::string, std::string>>;
 
 class metrics {
+  struct series;
+
  public:
   enum class kind { counter, gauge, histogram };
 
@@ -37,6 +39,30 @@ class metrics {
   void add_collector(std::function<void(metrics&)> fn);
 
   std::string render();
+
+  // Direct handles to one series, for hot paths that would otherwise render the label set
+  // on every update. A handle stays valid until clear() of its family.
+  class counter_ref {
+   public:
+    void inc(double by = 1) { *value_ += by; }
+
+   private:
+    friend class metrics;
+    explicit counter_ref(double* v) : value_(v) {}
+    double* value_;
+  };
+  class histogram_ref {
+   public:
+    void observe(double value);
+
+   private:
+    friend class metrics;
+    histogram_ref(const std::vector<double>* bounds, series* s) : bounds_(bounds), series_(s) {}
+    const std::vector<double>* bounds_;
+    series* series_;
+  };
+  counter_ref counter(std::string_view name, const labels& l);
+  histogram_ref histogram(std::string_view name, const labels& l);
 
   // Default latency buckets, seconds.
   static const std::vector<double>& default_bounds();

@@ -58,9 +58,10 @@ class router {
 
   struct match {
     const handler* target = nullptr;  // null when nothing matched
-    std::string route;                // the pattern, for metrics; "unmatched" when none
-    std::string allow;                // for 405: "GET, POST"
-    bool path_known = false;          // some route has this path (405 rather than 404)
+    std::string_view
+        route;  // the pattern (lives as long as the router), for metrics; "unmatched" when none
+    std::string allow;        // for 405: "GET, POST"
+    bool path_known = false;  // some route has this path (405 rather than 404)
   };
   // Matches a decoded path; fills ctx.params_ on success.
   match find(boost::beast::http::verb method, std::string_view path, context& ctx) const;

@@ -15,6 +15,8 @@
 #include <list>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace node::http {
 
@@ -54,13 +56,44 @@ class server {
   void stop(std::function<void()> done);
 
  private:
+  using clock = std::chrono::steady_clock;
   struct session;
+  using session_ptr = std::shared_ptr<session>;
   asio::awaitable<void> run_accept();
   asio::awaitable<void> run_session(tcp::socket socket);
   asio::awaitable<void> run_reject(tcp::socket socket);
-  asio::awaitable<response> dispatch(const request& req, std::string& route);
-  void finish(const request* req, response& res, bool keep_alive) const;
+  // Reads one request into the session's parser, from what is buffered, then the socket.
+  asio::awaitable<boost::system::error_code> read_request(const session_ptr& s);
+  // Writes an answer: the status line and headers serialized by write_head, then the body.
+  asio::awaitable<boost::system::error_code> write_answer(const session_ptr& s, const response& res,
+                                                          bool keep_alive, bool head,
+                                                          unsigned request_version);
+  asio::awaitable<response> dispatch(const request& req, std::string_view& route);
+  // One timer per connection watches the deadline of what the connection is doing (waiting
+  // for a request, reading one, writing an answer): moving a deadline later costs no timer
+  // operation, so a kept-alive request touches no timer at all.
+  void watch(const session_ptr& s, clock::time_point deadline, clock::time_point now);
+  void arm(const session_ptr& s, clock::time_point at);
+  void on_watch(const session_ptr& s);
+  void count_request(std::string_view route, const request* req, unsigned status,
+                     std::chrono::microseconds took);
   void maybe_done();
+
+  // Metric series of answered requests, looked up by route, method and status instead of
+  // rendering their label sets on every request.
+  struct request_series {
+    std::string_view route;
+    bhttp::verb method;
+    unsigned status;
+    core::metrics::counter_ref count;
+  };
+  struct route_series {
+    std::string_view route;
+    core::metrics::histogram_ref duration;
+  };
+  std::vector<request_series> request_series_;
+  std::vector<route_series> route_series_;
+  clock::duration shortest_timeout_;
 
   asio::any_io_executor ex_;
   server_options opts_;

@@ -250,14 +250,22 @@ TEST_CASE("store: transactions waiting together commit as one group", "[unit]") 
   asio::io_context io;
   auto s = open_store(spec_for(kind, dir), io);
   INFO(kind);
+  // The first transaction holds the writer until every other one is queued, so that the
+  // test does not depend on how the threads happen to be scheduled.
+  std::promise<void> all_queued;
+  std::shared_future<void> queued = all_queued.get_future().share();
   std::vector<std::shared_ptr<std::optional<txn_result>>> results;
   for (int i = 0; i < 64; ++i) {
-    results.push_back(spawn_txn(io, s, [](txn& t) -> txn_result {
+    results.push_back(spawn_txn(io, s, [i, queued](txn& t) -> txn_result {
+      if (i == 0) queued.wait();
       const auto id = t.next_id("orders");
       t.put("orders", std::to_string(id), {{"id", id}});
       return json::value(id);
     }));
   }
+  // Runs after each spawned transaction has reached the store's queue (the loop runs
+  // handlers in the order they were posted).
+  asio::post(io, [&all_queued] { all_queued.set_value(); });
   drain(io);
   std::vector<std::uint64_t> ids;
   for (const auto& r : results) {
