@@ -96,7 +96,8 @@ TEST_CASE("cli: every role of the design card is available in this build", "[int
 
 TEST_CASE("cli: a config file gives the same options, the command line wins", "[integration]") {
   temp_dir dir;
-  std::ofstream(dir.file("shop.conf")) << "role = shop\nport = 1\nstore = memory:\nseed-demo = false\n";
+  std::ofstream(dir.file("shop.conf"))
+      << "role = shop\nport = 1\nstore = memory:\nseed-demo = false\n";
   node_process n({"--config", dir.file("shop.conf"), "--port=0"});
   auto hello = get(n.port(), "/");
   REQUIRE(hello.status == 200);
@@ -154,7 +155,8 @@ TEST_CASE("server: bodies that are too large, not JSON or malformed are refused"
   auto text = call("POST", n.port(), "/products", "name=x", {{"Content-Type", "text/plain"}});
   CHECK(text.status == 415);
   CHECK(text.json().at("error").at("code") == "unsupported_media_type");
-  auto broken = call("POST", n.port(), "/products", "{\"name\":", {{"Content-Type", "application/json"}});
+  auto broken =
+      call("POST", n.port(), "/products", "{\"name\":", {{"Content-Type", "application/json"}});
   CHECK(broken.status == 400);
   CHECK(broken.json().at("error").at("code") == "bad_request");
   auto huge_header = call("GET", n.port(), "/", {}, {{"X-Big", std::string(20000, 'h')}});
@@ -166,7 +168,9 @@ TEST_CASE("server: bodies that are too large, not JSON or malformed are refused"
 
 TEST_CASE("server: keep-alive serves many requests on one connection", "[integration]") {
   node_process n(shop_args());
-  std::string two = "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  std::string two =
+      "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: "
+      "close\r\n\r\n";
   auto out = raw_exchange(n.port(), two);
   CHECK(out.find("Hello, World!") != std::string::npos);
   CHECK(out.find("\"status\":\"ok\"") != std::string::npos);
@@ -174,14 +178,79 @@ TEST_CASE("server: keep-alive serves many requests on one connection", "[integra
   CHECK(out.find("HTTP/1.1 200", first + 1) != std::string::npos);
 }
 
+TEST_CASE("server: HEAD, HTTP/1.0 keep-alive and chunked bodies", "[integration]") {
+  node_process n(shop_args());
+  auto get_root = raw_exchange(n.port(), "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto head = raw_exchange(n.port(), "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto length_of = [](const std::string& answer) {
+    auto at = answer.find("Content-Length: ");
+    return at == std::string::npos ? std::string("none")
+                                   : answer.substr(at + 16, answer.find("\r\n", at) - at - 16);
+  };
+  REQUIRE(get_root.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(head.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(length_of(head) == length_of(get_root));
+  CHECK(head.substr(head.find("\r\n\r\n") + 4).empty());
+
+  // An HTTP/1.0 client asking for keep-alive is told so and can send a second request.
+  auto ten = raw_exchange(n.port(),
+                          "GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                          "GET /health HTTP/1.0\r\n\r\n");
+  auto first = ten.find("HTTP/1.1 200");
+  REQUIRE(first == 0);
+  CHECK(ten.find("Connection: keep-alive") != std::string::npos);
+  CHECK(ten.find("HTTP/1.1 200", first + 1) != std::string::npos);
+
+  auto chunked = raw_exchange(n.port(),
+                              "POST /products HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                              "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "e\r\n{\"name\":\"pen\",\r\n"
+                              "c\r\n\"price\":2.5}\r\n0\r\n\r\n");
+  CHECK(chunked.rfind("HTTP/1.1 201", 0) == 0);
+  CHECK(chunked.find("\"name\":\"pen\"") != std::string::npos);
+}
+
+TEST_CASE("server: idle connections close; a request sent in pieces within the timeout is answered",
+          "[integration]") {
+  node_process n(
+      {"--role=shop", "--store=memory:", "--idle-timeout-ms=300", "--read-timeout-ms=1000"});
+  boost::asio::io_context ioc;
+  tcp::socket idle(ioc);
+  idle.connect({boost::asio::ip::make_address("127.0.0.1"), n.port()});
+  auto started = std::chrono::steady_clock::now();
+  char buf[256];
+  boost::system::error_code ec;
+  idle.read_some(boost::asio::buffer(buf), ec);  // blocks until the server closes it
+  CHECK(ec == boost::asio::error::eof);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+
+  // Each piece arrives before the read timeout of the whole request runs out.
+  tcp::socket slow(ioc);
+  slow.connect({boost::asio::ip::make_address("127.0.0.1"), n.port()});
+  for (std::string piece : {"GET /hea", "lth HTTP/1.1\r\n", "Host: x\r\n", "\r\n"}) {
+    boost::asio::write(slow, boost::asio::buffer(piece));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string answer;
+  for (int i = 0; i < 10 && answer.find("\"status\"") == std::string::npos; ++i) {
+    std::size_t got = slow.read_some(boost::asio::buffer(buf), ec);
+    if (ec) break;
+    answer.append(buf, got);
+  }
+  CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+}
+
 TEST_CASE("server: a slow client holding half a request does not block others", "[integration]") {
   node_process n({"--role=shop", "--store=memory:", "--read-timeout-ms=1500"});
   boost::asio::io_context ioc;
   tcp::socket slow(ioc);
   slow.connect({boost::asio::ip::make_address("127.0.0.1"), n.port()});
-  boost::asio::write(slow, boost::asio::buffer(std::string("POST /products HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"na")));
+  boost::asio::write(
+      slow, boost::asio::buffer(std::string(
+                "POST /products HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"na")));
   auto started = std::chrono::steady_clock::now();
-  for (int i = 0; i < 20; ++i) REQUIRE(get(n.port(), "/health").status == 200);
+  for (int i = 0; i < 20; ++i)
+    REQUIRE(get(n.port(), "/health").status == 200);
   CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(1));
   // The slow request is answered 408 and closed once the read timeout passes.
   std::string answer;
@@ -202,7 +271,8 @@ TEST_CASE("server: connections over the limit get 503", "[integration]") {
   b.connect({boost::asio::ip::make_address("127.0.0.1"), n.port()});
   // The server must have taken both before the third comes: poll its gauge.
   REQUIRE(eventually([&] {
-    auto m = raw_exchange(n.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    auto m =
+        raw_exchange(n.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     return m.rfind("HTTP/1.1 503", 0) == 0;
   }));
   a.close();
@@ -217,7 +287,8 @@ TEST_CASE("server: /metrics counts requests by route and status", "[integration]
   auto m = get(n.port(), "/metrics");
   REQUIRE(m.status == 200);
   CHECK(m.header("Content-Type").rfind("text/plain; version=0.0.4", 0) == 0);
-  CHECK(m.body.find("http_requests_total{route=\"/products/{id}\",method=\"GET\",status=\"404\"} 1") !=
+  CHECK(m.body.find(
+            "http_requests_total{route=\"/products/{id}\",method=\"GET\",status=\"404\"} 1") !=
         std::string::npos);
   CHECK(m.body.find("http_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"} 1") !=
         std::string::npos);
@@ -228,9 +299,13 @@ TEST_CASE("server: /metrics counts requests by route and status", "[integration]
 
 TEST_CASE("server: odd paths and queries never answer 500", "[integration]") {
   node_process n(shop_args());
-  std::vector<std::string> targets = {"/products/%00", "/products/-1", "/products/99999999999999999999",
-                                      "/cart/%ff%fe", "/orders/" + std::string(300, 'u'),
-                                      "/products?inStock=maybe", "/products?category=%zz"};
+  std::vector<std::string> targets = {"/products/%00",
+                                      "/products/-1",
+                                      "/products/99999999999999999999",
+                                      "/cart/%ff%fe",
+                                      "/orders/" + std::string(300, 'u'),
+                                      "/products?inStock=maybe",
+                                      "/products?category=%zz"};
   for (const auto& t : targets) {
     INFO(t);
     auto r = get(n.port(), t);
@@ -251,7 +326,8 @@ TEST_CASE("server: a port in use is a clear error", "[integration]") {
   node_process first(shop_args());
   auto r = run_node({"--role=shop", "--store=memory:", "--port=" + std::to_string(first.port())});
   CHECK(r.status == 1);
-  CHECK(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())) != std::string::npos);
+  CHECK(r.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())) !=
+        std::string::npos);
 }
 
 TEST_CASE("config: several nodes run in one process and share a named store", "[integration]") {
@@ -263,7 +339,8 @@ TEST_CASE("config: several nodes run in one process and share a named store", "[
   node_process n({"--config", dir.file("two.conf")}, 2);
   auto a = n.port(0), b = n.port(1);
   REQUIRE(a != b);
-  auto created = post(a, "/products", json::object{{"name", "Kettle"}, {"price", 30}, {"stock", 2}});
+  auto created =
+      post(a, "/products", json::object{{"name", "Kettle"}, {"price", 30}, {"stock", 2}});
   REQUIRE(created.status == 201);
   auto seen = get(b, "/products/" + std::to_string(created.json().at("id").as_int64()));
   CHECK(seen.status == 200);
@@ -279,7 +356,8 @@ TEST_CASE("config: bad multi-node files fail naming the node and exit 2", "[inte
   std::vector<bad> cases = {
       {"[a]\nrole = shop\nport = 4001\n[b]\nrole = shop\nport = 4001\n",
        "node 'b': port 4001 is already used by node 'a'"},
-      {"[a]\nrole = shop\nport = 4001\n[x]\nrole = dns\nport = 4002\n", "node 'x': unknown role 'dns'"},
+      {"[a]\nrole = shop\nport = 4001\n[x]\nrole = dns\nport = 4002\n",
+       "node 'x': unknown role 'dns'"},
       {"[a]\nrole = shop\n", "node 'a': missing --port"},
       {"[a]\nrole = shop\nport = 1\nfrobnicate = 3\n", "node 'a': "},
       {"[a]\nrole shop\n", ":2: expected 'name = value'"},
