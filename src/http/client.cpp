@@ -40,12 +40,13 @@ bool split_host_port(std::string_view text, std::string& host, std::uint16_t& po
   return true;
 }
 
-client::client(asio::any_io_executor ex, client_options opts)
-    : ex_(std::move(ex)), opts_(opts) {}
+client::client(asio::any_io_executor ex, client_options opts) : ex_(std::move(ex)), opts_(opts) {}
 
 client::~client() = default;
 
-void client::close_idle() { idle_.clear(); }
+void client::close_idle() {
+  idle_.clear();
+}
 
 asio::awaitable<core::result<client::stream_ptr>> client::connect(
     const client_request& req, std::chrono::steady_clock::time_point deadline) {
@@ -53,15 +54,18 @@ asio::awaitable<core::result<client::stream_ptr>> client::connect(
   auto [rec, results] =
       co_await resolver.async_resolve(req.host, std::to_string(req.port), as_result);
   std::string where = req.host + ":" + std::to_string(req.port);
-  if (rec) co_return core::error{503, "unreachable", "cannot resolve " + where + ": " + rec.message(), {}};
+  if (rec)
+    co_return core::error{503, "unreachable", "cannot resolve " + where + ": " + rec.message(), {}};
   auto stream = std::make_unique<beast::tcp_stream>(ex_);
   auto now = std::chrono::steady_clock::now();
-  auto budget = std::min<std::chrono::steady_clock::duration>(opts_.connect_timeout, deadline - now);
+  auto budget =
+      std::min<std::chrono::steady_clock::duration>(opts_.connect_timeout, deadline - now);
   stream->expires_after(budget);
   auto [cec, ep] = co_await stream->async_connect(results, as_result);
   if (cec) {
     bool timed_out = cec == beast::error::timeout;
-    co_return core::error{503, timed_out ? "timeout" : "unreachable",
+    co_return core::error{503,
+                          timed_out ? "timeout" : "unreachable",
                           (timed_out ? "connect to " + where + " timed out"
                                      : "cannot connect to " + where + ": " + cec.message()),
                           {}};
@@ -102,13 +106,14 @@ asio::awaitable<core::result<client_response>> client::send(client_request req) 
 }
 
 asio::awaitable<core::result<client_response>> client::exchange(const client_request& req,
-                                                                 stream_ptr& stream, bool reused,
-                                                                 bool& retry) {
+                                                                stream_ptr& stream, bool reused,
+                                                                bool& retry) {
   std::string where = req.host + ":" + std::to_string(req.port);
   bhttp::request<bhttp::string_body> msg{req.method, req.target, 11};
   msg.set(bhttp::field::host, where);
   msg.set(bhttp::field::user_agent, "node");
-  for (const auto& [k, v] : req.headers) msg.set(k, v);
+  for (const auto& [k, v] : req.headers)
+    msg.set(k, v);
   if (!req.body.empty()) {
     if (msg.find(bhttp::field::content_type) == msg.end()) {
       msg.set(bhttp::field::content_type, "application/json");
@@ -120,7 +125,8 @@ asio::awaitable<core::result<client_response>> client::exchange(const client_req
 
   auto fail = [&](const boost::system::error_code& ec, const char* what) {
     bool timed_out = ec == beast::error::timeout;
-    return core::error{503, timed_out ? "timeout" : "unreachable",
+    return core::error{503,
+                       timed_out ? "timeout" : "unreachable",
                        std::string(timed_out ? "timed out " : "failed ") + what + " " + where +
                            (timed_out ? "" : ": " + ec.message()),
                        {}};
@@ -153,7 +159,8 @@ asio::awaitable<core::result<client_response>> client::exchange(const client_req
   client_response out;
   out.status = res.result_int();
   out.body = std::move(res.body());
-  for (const auto& f : res) out.headers.emplace_back(f.name_string(), f.value());
+  for (const auto& f : res)
+    out.headers.emplace_back(f.name_string(), f.value());
   if (!res.keep_alive() || buffer.size() != 0) stream.reset();
   co_return out;
 }

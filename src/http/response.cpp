@@ -3,9 +3,14 @@
 
 namespace node::http {
 
-
 response json_reply(bhttp::status status, const core::json::value& body) {
-  return text_reply(status, json_content_type, core::to_json(body));
+  return json_text_reply(status, core::to_json(body));
+}
+
+response json_text_reply(bhttp::status status, std::string body) {
+  response res{status, 11};
+  res.body() = std::move(body);
+  return res;
 }
 
 response error_reply(const core::error& e) {

@@ -7,7 +7,6 @@
 
 namespace node::http {
 
-
 std::string_view context::param(std::string_view name) const {
   for (const auto& [k, v] : params_) {
     if (k == name) return v;
@@ -31,14 +30,16 @@ core::result<core::json::value> context::json_body() const {
   std::string_view type = header("Content-Type");
   if (!type.empty()) {
     std::string_view media = type.substr(0, type.find(';'));
-    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-    bool is_json = media.size() >= 4 && (media == "application/json" ||
-                                         media.substr(media.size() - 5) == "+json");
+    while (!media.empty() && media.back() == ' ')
+      media.remove_suffix(1);
+    bool is_json = media.size() >= 4 &&
+                   (media == "application/json" || media.substr(media.size() - 5) == "+json");
     if (!is_json) {
-      return core::error{415, "unsupported_media_type",
-                         "the body must be JSON (Content-Type: application/json), not '" +
-                             std::string(type) + "'",
-                         {}};
+      return core::error{
+          415,
+          "unsupported_media_type",
+          "the body must be JSON (Content-Type: application/json), not '" + std::string(type) + "'",
+          {}};
     }
   }
   if (req_.body().empty()) return core::bad_request("the request body is empty; JSON expected");
@@ -55,8 +56,8 @@ core::result<void> context::authorize(std::string_view admin_token) const {
   return core::unauthorized("this route needs 'Authorization: Bearer <admin token>'");
 }
 
-std::vector<std::string_view> router::split(std::string_view path) {
-  std::vector<std::string_view> out;
+router::segments router::split(std::string_view path) {
+  segments out;
   std::size_t i = 0;
   while (i < path.size()) {
     if (path[i] == '/') {
@@ -78,11 +79,12 @@ void router::add(bhttp::verb method, std::string pattern, handler h) {
     }
   }
   route r{method, std::move(pattern), {}, std::move(h)};
-  for (auto s : split(r.pattern)) r.segments.emplace_back(s);
+  for (auto s : split(r.pattern))
+    r.segments.emplace_back(s);
   routes_.push_back(std::move(r));
 }
 
-bool router::matches(const route& r, const std::vector<std::string_view>& segs,
+bool router::matches(const route& r, const segments& segs,
                      std::vector<std::pair<std::string, std::string>>* params) {
   if (r.segments.size() != segs.size()) return false;
   for (std::size_t i = 0; i < segs.size(); ++i) {
@@ -114,7 +116,8 @@ router::match router::find(bhttp::verb method, std::string_view path, context& c
     m.path_known = true;
     if (r.method != method) continue;
     int literals = 0;
-    for (const auto& s : r.segments) literals += (s.empty() || s.front() != '{') ? 1 : 0;
+    for (const auto& s : r.segments)
+      literals += (s.empty() || s.front() != '{') ? 1 : 0;
     if (literals > best_literals) {
       best = &r;
       best_literals = literals;
@@ -137,7 +140,8 @@ std::string router::allowed(std::string_view path) const {
   for (const auto& r : routes_) {
     if (!matches(r, segs, nullptr)) continue;
     bool seen = false;
-    for (auto v : verbs) seen = seen || v == r.method;
+    for (auto v : verbs)
+      seen = seen || v == r.method;
     if (!seen) verbs.push_back(r.method);
   }
   if (verbs.empty()) return {};

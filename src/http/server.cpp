@@ -42,6 +42,18 @@ bool is_set_by_server(bhttp::field f) {
   }
 }
 
+// A request target that is an absolute path of plain characters: no query, no
+// percent-encoding, nothing the URL parser would reject or change.
+bool is_plain_path(std::string_view target) {
+  if (target.empty() || target.front() != '/') return false;
+  for (char c : target) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 std::string_view("/-._~!$&'()*+,;=:@").find(c) != std::string_view::npos;
+    if (!plain) return false;
+  }
+  return true;
+}
+
 void append_header(std::string& out, std::string_view name, std::string_view value) {
   out += name;
   out += ": ";
@@ -439,13 +451,23 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
 }
 
 asio::awaitable<response> server::dispatch(const request& req, std::string_view& route) {
-  auto target = boost::urls::parse_origin_form(req.target());
-  if (!target) {
-    route = "invalid";
-    co_return error_reply(core::bad_request("malformed request target"));
+  std::string_view raw = req.target();
+  std::optional<boost::urls::url_view> parsed;  // the query view points into it
+  boost::urls::params_view query;
+  std::string path;
+  if (is_plain_path(raw)) {
+    path = raw;  // the common case needs no URL parser
+  } else {
+    auto target = boost::urls::parse_origin_form(raw);
+    if (!target) {
+      route = "invalid";
+      co_return error_reply(core::bad_request("malformed request target"));
+    }
+    parsed = *target;
+    path = parsed->encoded_path();
+    query = parsed->params();
   }
-  std::string path(target->encoded_path());
-  context ctx(req, path, target->params());
+  context ctx(req, path, query);
 
   if (req.method() == bhttp::verb::options) {
     route = "OPTIONS";

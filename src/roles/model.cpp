@@ -133,7 +133,7 @@ class model_role final : public role {
     auto p = ml::predict_row(*clf_, *row);
     metrics_.observe("model_prediction_seconds", get_labels_, seconds_since(start));
     metrics_.inc("predictions_total", get_labels_);
-    co_return http::text_reply(bhttp::status::ok, http::json_content_type, writer_.write(p));
+    co_return http::json_text_reply(bhttp::status::ok, writer_.write(p));
   }
 
   asio::awaitable<response> predict_batch(context& c) {

@@ -19,6 +19,10 @@ namespace json = boost::json;
 // exponent form unless the magnitude needs it. Non-finite doubles are written as null.
 std::string to_json(const json::value& v);
 
+// Appends `s` as a JSON string literal (quoted, escaped as to_json does), for answers
+// written without building a JSON tree.
+void append_json_string(std::string& out, std::string_view s);
+
 // Parses a request body; a syntax error is a 400 bad_request naming the offset.
 result<json::value> parse_json(std::string_view body);
 

@@ -7,6 +7,7 @@
 #include "node/http/beast.hpp"
 #include "node/http/response.hpp"
 
+#include <boost/container/small_vector.hpp>
 #include <boost/url/params_view.hpp>
 
 #include <functional>
@@ -75,8 +76,9 @@ class router {
     std::vector<std::string> segments;
     handler h;
   };
-  static std::vector<std::string_view> split(std::string_view path);
-  static bool matches(const route& r, const std::vector<std::string_view>& segs,
+  using segments = boost::container::small_vector<std::string_view, 8>;
+  static segments split(std::string_view path);
+  static bool matches(const route& r, const segments& segs,
                       std::vector<std::pair<std::string, std::string>>* params);
   std::vector<route> routes_;
 };
