@@ -468,6 +468,7 @@ asio::awaitable<response> server::dispatch(const request& req, std::string_view&
     query = parsed->params();
   }
   context ctx(req, path, query);
+  if (parsed) ctx.set_encoded_query(parsed->encoded_params());
 
   if (req.method() == bhttp::verb::options) {
     route = "OPTIONS";

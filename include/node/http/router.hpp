@@ -8,6 +8,7 @@
 #include "node/http/response.hpp"
 
 #include <boost/container/small_vector.hpp>
+#include <boost/url/params_encoded_view.hpp>
 #include <boost/url/params_view.hpp>
 
 #include <functional>
@@ -33,6 +34,10 @@ class context {
   // The first value of a query parameter, if present.
   std::optional<std::string> query(std::string_view name) const;
   const boost::urls::params_view& query_params() const { return query_; }
+  // The query as sent, still percent-encoded (empty when none): for hot routes that decode
+  // only what they read. The server sets it with the query.
+  const boost::urls::params_encoded_view& encoded_query() const { return encoded_query_; }
+  void set_encoded_query(boost::urls::params_encoded_view q) { encoded_query_ = q; }
   // A header's value, empty when absent.
   std::string_view header(std::string_view name) const;
 
@@ -47,6 +52,7 @@ class context {
   const request& req_;
   std::string path_;
   boost::urls::params_view query_;
+  boost::urls::params_encoded_view encoded_query_;
 };
 
 using handler = std::function<asio::awaitable<response>(context&)>;
