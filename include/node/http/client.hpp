@@ -11,6 +11,9 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace node::http {
@@ -56,16 +59,32 @@ class client {
   void close_idle();
 
  private:
-  using stream_ptr = std::unique_ptr<beast::tcp_stream>;
+  struct connection;
+  using connection_ptr = std::shared_ptr<connection>;
+  // Idle connections by destination (host, port).
+  struct destination_less {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return std::tie(a.first, a.second) < std::tie(b.first, b.second);
+    }
+  };
+  using destination = std::pair<std::string, std::uint16_t>;
+  using destination_view = std::pair<std::string_view, std::uint16_t>;
+
   asio::awaitable<core::result<client_response>> exchange(const client_request& req,
-                                                          stream_ptr& stream, bool reused,
+                                                          connection_ptr& conn, bool reused,
                                                           bool& retry);
-  asio::awaitable<core::result<stream_ptr>> connect(const client_request& req,
-                                                    std::chrono::steady_clock::time_point deadline);
+  asio::awaitable<core::result<connection_ptr>> connect(
+      const client_request& req, std::chrono::steady_clock::time_point deadline);
+
+  // Each connection's one timer watches the deadline of its exchange in progress.
+  static void watch(const connection_ptr& c, std::chrono::steady_clock::time_point deadline);
+  static void arm(const connection_ptr& c, std::chrono::steady_clock::time_point at);
 
   asio::any_io_executor ex_;
   client_options opts_;
-  std::map<std::string, std::vector<stream_ptr>> idle_;
+  std::map<destination, std::vector<connection_ptr>, destination_less> idle_;
 };
 
 // Splits "host:port" (or "http://host:port[/...]"); false on a malformed address.
