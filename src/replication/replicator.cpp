@@ -59,6 +59,45 @@ const char* mode_name(replicator_mode m) {
 
 }  // namespace
 
+core::result<stream_request> read_stream_request(const json::value& body) {
+  const auto* o = body.if_object();
+  const auto* history = o ? o->if_contains("history") : nullptr;
+  if (!history || !history->is_string() || history->get_string().empty()) {
+    return core::bad_request("history must be a non-empty string", "history");
+  }
+  const auto* list = o->if_contains("batches");
+  if (!list || !list->is_array()) {
+    return core::bad_request("batches must be an array", "batches");
+  }
+  stream_request req;
+  req.history = history->get_string();
+  if (const auto* s = o->if_contains("session")) {
+    if (!s->is_string()) {
+      return core::bad_request("session must be a string", "session");
+    }
+    req.session = s->get_string();
+  }
+  if (const auto* f = o->if_contains("fence")) {
+    if (!f->is_bool()) {
+      return core::bad_request("fence must be a boolean", "fence");
+    }
+    req.fence = f->get_bool();
+  }
+  if (const auto* d = o->if_contains("durable_lsn")) {
+    json::error_code ec;
+    req.durable_lsn = d->to_number<std::uint64_t>(ec);
+    if (ec) {
+      return core::bad_request("durable_lsn must be a non-negative integer", "durable_lsn");
+    }
+  }
+  for (const auto& b : list->get_array()) {
+    auto parsed = store::batch_from_json(b);
+    if (!parsed) return parsed.error();
+    req.batches.push_back(std::move(*parsed));
+  }
+  return req;
+}
+
 replicator::replicator(asio::any_io_executor ex, std::shared_ptr<node::store::store> inner,
                        std::unique_ptr<target> t, replicator_options opts)
     : ex_(ex),
@@ -303,7 +342,13 @@ asio::awaitable<void> replicator::roll_forward(std::string history) {
       }
       co_return;
     }
-    rolled_forward_ += *applied > have ? *applied - have : 0;
+    if (*applied <= have) {
+      stream_.cannot_roll_forward("applying its batches after LSN " + std::to_string(have) +
+                                  " here changed nothing");
+      settle(stream::verdict::diverged);
+      co_return;
+    }
+    rolled_forward_ += *applied - have;
   }
   if (stopped_) {
     co_return;

@@ -18,46 +18,6 @@ namespace json = boost::json;
 using replication::replicator;
 using replication::replicator_mode;
 
-// The body of POST /replication/apply; 400 naming the field at fault.
-core::result<replication::stream_request> read_stream_request(const json::value& body) {
-  const auto* o = body.if_object();
-  const auto* history = o ? o->if_contains("history") : nullptr;
-  if (!history || !history->is_string() || history->get_string().empty()) {
-    return core::bad_request("history must be a non-empty string", "history");
-  }
-  const auto* list = o->if_contains("batches");
-  if (!list || !list->is_array()) {
-    return core::bad_request("batches must be an array", "batches");
-  }
-  replication::stream_request req;
-  req.history = history->get_string();
-  if (const auto* s = o->if_contains("session")) {
-    if (!s->is_string()) {
-      return core::bad_request("session must be a string", "session");
-    }
-    req.session = s->get_string();
-  }
-  if (const auto* f = o->if_contains("fence")) {
-    if (!f->is_bool()) {
-      return core::bad_request("fence must be a boolean", "fence");
-    }
-    req.fence = f->get_bool();
-  }
-  if (const auto* d = o->if_contains("durable_lsn")) {
-    json::error_code ec;
-    req.durable_lsn = d->to_number<std::uint64_t>(ec);
-    if (ec) {
-      return core::bad_request("durable_lsn must be a non-negative integer", "durable_lsn");
-    }
-  }
-  for (const auto& b : list->get_array()) {
-    auto parsed = store::batch_from_json(b);
-    if (!parsed) return parsed.error();
-    req.batches.push_back(std::move(*parsed));
-  }
-  return req;
-}
-
 // A decimal query value into `out`; true when absent (out unchanged) or valid.
 bool read_count(const std::optional<std::string>& text, std::uint64_t& out) {
   if (!text) return true;
@@ -116,7 +76,7 @@ class replicated_shop final : public role {
     if (auto a = c.authorize(cfg_.admin_token); !a) co_return http::error_reply(a.error());
     auto body = c.json_body();
     if (!body) co_return http::error_reply(body.error());
-    auto req = read_stream_request(*body);
+    auto req = replication::read_stream_request(*body);
     if (!req) co_return http::error_reply(req.error());
     auto op = rep_->apply_stream(std::move(*req));
     auto r = co_await std::move(op);

@@ -40,6 +40,8 @@ struct stream_request {
   std::uint64_t durable_lsn = 0;  // the sender's durable LSN: log entries up to it may go
   std::vector<node::store::committed_batch> batches;
 };
+// The body of POST /replication/apply; 400 naming the field at fault.
+core::result<stream_request> read_stream_request(const boost::json::value& body);
 
 struct replicator_options {
   replicator_mode mode = replicator_mode::async;
