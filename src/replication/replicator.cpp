@@ -1,5 +1,6 @@
 // The replicating store: write gating and waiting (mirror-shop), the shipper coroutine
-// that drives the stream decisions against a target, sync, promote and the status.
+// that drives the stream decisions against a target (with the roll forward after a
+// crash), sync, promote, the replica's fenced apply, and the status.
 #include "node/replication/replicator.hpp"
 
 #include "node/core/log.hpp"
@@ -8,6 +9,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
 
 namespace node::replication {
 
@@ -56,33 +59,93 @@ const char* mode_name(replicator_mode m) {
 
 }  // namespace
 
+core::result<stream_request> read_stream_request(const json::value& body) {
+  const auto* o = body.if_object();
+  const auto* history = o ? o->if_contains("history") : nullptr;
+  if (!history || !history->is_string() || history->get_string().empty()) {
+    return core::bad_request("history must be a non-empty string", "history");
+  }
+  const auto* list = o->if_contains("batches");
+  if (!list || !list->is_array()) {
+    return core::bad_request("batches must be an array", "batches");
+  }
+  stream_request req;
+  req.history = history->get_string();
+  if (const auto* s = o->if_contains("session")) {
+    if (!s->is_string()) {
+      return core::bad_request("session must be a string", "session");
+    }
+    req.session = s->get_string();
+  }
+  if (const auto* f = o->if_contains("fence")) {
+    if (!f->is_bool()) {
+      return core::bad_request("fence must be a boolean", "fence");
+    }
+    req.fence = f->get_bool();
+  }
+  if (const auto* d = o->if_contains("durable_lsn")) {
+    json::error_code ec;
+    req.durable_lsn = d->to_number<std::uint64_t>(ec);
+    if (ec) {
+      return core::bad_request("durable_lsn must be a non-negative integer", "durable_lsn");
+    }
+  }
+  for (const auto& b : list->get_array()) {
+    auto parsed = store::batch_from_json(b);
+    if (!parsed) return parsed.error();
+    req.batches.push_back(std::move(*parsed));
+  }
+  return req;
+}
+
 replicator::replicator(asio::any_io_executor ex, std::shared_ptr<node::store::store> inner,
                        std::unique_ptr<target> t, replicator_options opts)
     : ex_(ex),
       inner_(std::move(inner)),
       target_(std::move(t)),
       opts_(opts),
-      stream_({opts.max_batches, std::chrono::milliseconds(100), std::chrono::milliseconds(2000)}),
+      stream_({opts.max_batches, std::chrono::milliseconds(100), std::chrono::milliseconds(2000),
+               opts.mode == replicator_mode::sync}),
       policy_(opts.on_mirror_failure),
       wake_(ex),
       wait_counts_(wait_bounds().size(), 0),
       lag_counts_(lag_bounds().size(), 0) {
-  if (opts_.mode != replicator_mode::replica) {
-    inner_->keep_change_log();
-  }
+  inner_->keep_change_log();
   stream_.primary_committed(inner_->lsn());
   feed_ = inner_->subscribe([this](const node::store::committed_batch& b) {
     stream_.primary_committed(b.lsn);
-    if (opts_.mode != replicator_mode::replica) {
-      commit_times_.emplace(b.lsn, clock::now());
-      if (commit_times_.size() > 100000) {
-        commit_times_.erase(commit_times_.begin());
+    if (opts_.mode == replicator_mode::replica) {
+      if (promoted_) {
+        inner_->prune_change_log(b.lsn);  // no primary will ask for these
       }
+      return;
     }
+    pending_.erase(b.lsn);  // the change log has it now
+    note_decided(b.lsn);
     if (opts_.mode == replicator_mode::sync) {
       poke();
     }
   });
+  if (opts_.mode == replicator_mode::sync) {
+    prepared_feed_ = inner_->subscribe_prepared([this](const node::store::committed_batch& b) {
+      stream_.primary_committed(b.lsn);
+      if (b.lsn > stream_.acked_lsn()) {
+        pending_.insert_or_assign(b.lsn, b);
+      }
+      note_decided(b.lsn);
+      poke();
+    });
+  }
+}
+
+void replicator::note_decided(std::uint64_t lsn) {
+  if (lsn <= stream_.acked_lsn()) {
+    return;
+  }
+  commit_times_.emplace(lsn, clock::now());
+  if (commit_times_.size() > 100000) {
+    commit_times_.erase(commit_times_.begin());
+  }
 }
 
 replicator::~replicator() {
@@ -107,10 +170,14 @@ void replicator::add_metrics(core::metrics& m) {
             "Writes acknowledged local-only (degrade mode).");
   m.declare("replication_refused_writes_total", core::metrics::kind::counter,
             "Writes answered 503 because the mirror could not take them (reject mode).");
+  m.declare("replication_rolled_forward_total", core::metrics::kind::counter,
+            "Batches brought back from the mirror at start (lost here in a crash).");
   m.declare("replication_mirror_wait_seconds", core::metrics::kind::histogram,
             "Time a write waited for the mirror after its local commit.", wait_bounds());
   m.declare("replication_lag_seconds", core::metrics::kind::histogram,
-            "Time from a batch's local commit to the target holding it.", lag_bounds());
+            "Time from a batch's local commit (mirror-shop: its decision, before the local "
+            "commit) to the target holding it.",
+            lag_bounds());
   m.add_collector([w = weak_from_this()](core::metrics& mm) {
     auto self = w.lock();
     if (!self) {
@@ -132,6 +199,7 @@ void replicator::add_metrics(core::metrics& m) {
     mm.set("replication_degraded", {}, self->policy_.degraded() ? 1 : 0);
     mm.set("replication_degraded_writes_total", {}, static_cast<double>(self->degraded_writes_));
     mm.set("replication_refused_writes_total", {}, static_cast<double>(self->refused_writes_));
+    mm.set("replication_rolled_forward_total", {}, static_cast<double>(self->rolled_forward_));
     mm.set_histogram("replication_mirror_wait_seconds", {}, wait_bounds(), self->wait_counts_,
                      self->wait_n_, self->wait_sum_);
     mm.set_histogram("replication_lag_seconds", {}, lag_bounds(), self->lag_counts_, self->lag_n_,
@@ -162,6 +230,9 @@ void replicator::stop() {
   for (auto& [lsn, timer] : waiters_) {
     timer->cancel();
   }
+  for (auto* timer : gate_) {
+    timer->cancel();
+  }
 }
 
 void replicator::poke() {
@@ -181,13 +252,16 @@ asio::awaitable<void> replicator::run_shipper() {
       stream_.sending();
       auto op = target_->position(history);
       auto a = co_await std::move(op);
-      handle(a);
+      if (handle(a) == stream::verdict::roll_forward) {
+        auto back = roll_forward(history);
+        co_await std::move(back);
+      }
       continue;
     }
     const bool may_ship = opts_.mode == replicator_mode::sync || due_;
     if (may_ship) {
       if (auto after = stream_.next_send(now)) {
-        auto batches = inner_->changes_after(*after, opts_.max_batches);
+        auto batches = collect(*after);
         if (batches.empty()) {
           stream_.log_missing(inner_->change_log_first());
           handle(answer{answer::kind::applied, stream_.acked_lsn(), history});
@@ -196,7 +270,7 @@ asio::awaitable<void> replicator::run_shipper() {
         // The log may already show a group whose completion the loop has not run yet.
         stream_.primary_committed(batches.back().lsn);
         stream_.sending();
-        auto op = target_->apply(history, std::move(batches));
+        auto op = target_->apply(history, std::move(batches), inner_->lsn());
         auto a = co_await std::move(op);
         handle(a);
         continue;
@@ -217,9 +291,93 @@ asio::awaitable<void> replicator::run_shipper() {
   }
 }
 
-void replicator::handle(const answer& a) {
+std::vector<node::store::committed_batch> replicator::collect(std::uint64_t after) {
+  auto batches = inner_->changes_after(after, opts_.max_batches);
+  std::uint64_t next = batches.empty() ? after + 1 : batches.back().lsn + 1;
+  for (auto it = pending_.find(next);
+       it != pending_.end() && it->first == next && batches.size() < opts_.max_batches;
+       ++it, ++next) {
+    batches.push_back(it->second);
+  }
+  return batches;
+}
+
+// Roll forward: the target holds batches after this node's LSN that this node announced
+// before a crash and lost. The target has been fenced, so they stay as they are while
+// they are fetched from its change log and applied here under the same LSNs.
+asio::awaitable<void> replicator::roll_forward(std::string history) {
+  const std::uint64_t from = inner_->lsn();
+  const std::uint64_t goal = stream_.acked_lsn();
+  core::log::warn("replication: the mirror " + target_->describe() + " holds LSN " +
+                  std::to_string(goal) + " and this node only " + std::to_string(from) +
+                  ": bringing back the batches this node lost");
+  while (!stopped_ && inner_->lsn() < goal) {
+    const std::uint64_t have = inner_->lsn();
+    auto fetch = target_->changes_after(history, have,
+                                        std::min<std::uint64_t>(opts_.max_batches, goal - have));
+    auto got = co_await std::move(fetch);
+    if (!got) {
+      if (got.error().status == 409) {
+        stream_.cannot_roll_forward(got.error().message);
+        settle(stream::verdict::diverged);
+      } else {
+        handle(answer{});
+      }
+      co_return;
+    }
+    std::erase_if(*got, [goal](const node::store::committed_batch& b) { return b.lsn > goal; });
+    if (got->empty() || got->front().lsn != have + 1) {
+      stream_.cannot_roll_forward("its change log no longer holds LSN " + std::to_string(have + 1));
+      settle(stream::verdict::diverged);
+      co_return;
+    }
+    auto apply = inner_->apply_replicated(history, std::move(*got));
+    auto applied = co_await std::move(apply);
+    if (!applied) {
+      if (applied.error().status == 409) {
+        stream_.cannot_roll_forward(applied.error().message);
+        settle(stream::verdict::diverged);
+      } else {
+        handle(answer{});
+      }
+      co_return;
+    }
+    if (*applied <= have) {
+      stream_.cannot_roll_forward("applying its batches after LSN " + std::to_string(have) +
+                                  " here changed nothing");
+      settle(stream::verdict::diverged);
+      co_return;
+    }
+    rolled_forward_ += *applied - have;
+  }
+  if (stopped_) {
+    co_return;
+  }
+  stream_.rolled_forward(inner_->lsn());
+  settle(stream::verdict::progress);
+  if (stream_.reconciled()) {
+    core::log::info("replication: rolled forward LSN " + std::to_string(from + 1) + ".." +
+                    std::to_string(goal) + " from the mirror " + target_->describe());
+  }
+}
+
+stream::verdict replicator::handle(const answer& a) {
   const std::uint64_t before = stream_.acked_lsn();
   const auto verdict = stream_.on_answer(a, inner_->history(), clock::now());
+  const std::uint64_t acked = stream_.acked_lsn();
+  if (acked > before || verdict == stream::verdict::progress) {
+    for (auto it = commit_times_.begin(); it != commit_times_.end() && it->first <= acked;) {
+      observe(lag_counts_, lag_bounds(), lag_n_, lag_sum_, seconds_since(it->second));
+      it = commit_times_.erase(it);
+    }
+    pending_.erase(pending_.begin(), pending_.upper_bound(acked));
+    inner_->prune_change_log(acked);
+  }
+  settle(verdict);
+  return verdict;
+}
+
+void replicator::settle(stream::verdict verdict) {
   policy_.observe(stream_);
   if (verdict == stream::verdict::diverged || stream_.state() == link_state::diverged) {
     if (!alarmed_) {
@@ -231,15 +389,13 @@ void replicator::handle(const answer& a) {
     core::log::warn("replication: target " + target_->describe() + " unreachable, retrying in " +
                     std::to_string(stream_.backoff().count()) + " ms");
   }
-  const std::uint64_t acked = stream_.acked_lsn();
-  if (acked > before || verdict == stream::verdict::progress) {
-    for (auto it = commit_times_.begin(); it != commit_times_.end() && it->first <= acked;) {
-      observe(lag_counts_, lag_bounds(), lag_n_, lag_sum_, seconds_since(it->second));
-      it = commit_times_.erase(it);
-    }
-    inner_->prune_change_log(acked);
-  }
   wake_waiters();
+  if (policy_.accepts_writes() || stream_.failures() > 0 ||
+      stream_.state() == link_state::diverged) {
+    for (auto* timer : gate_) {
+      timer->cancel();
+    }
+  }
 }
 
 void replicator::wake_waiters() {
@@ -272,6 +428,17 @@ asio::awaitable<bool> replicator::wait_for(std::uint64_t lsn, std::chrono::milli
   co_return stream_.acked_lsn() >= lsn;
 }
 
+asio::awaitable<void> replicator::wait_at_gate() {
+  if (gate_.size() >= 8192) {
+    co_return;
+  }
+  asio::steady_timer timer(ex_);
+  timer.expires_after(opts_.mirror_timeout);
+  gate_.push_back(&timer);
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  std::erase(gate_, &timer);
+}
+
 asio::awaitable<core::result<json::value>> replicator::transact(node::store::txn_fn fn) {
   node::store::commit_info info;
   auto op = transact_info(std::move(fn), info);
@@ -284,20 +451,30 @@ asio::awaitable<core::result<json::value>> replicator::transact_info(
     co_return core::error{503, "read_only_replica",
                           "this node is a read-only replica: send writes to the primary"};
   }
-  if (opts_.mode == replicator_mode::sync && !policy_.accepts_writes() &&
-      !stream_.position_known() && stream_.failures() == 0 && !stopped_ && waiters_.size() < 8192) {
-    // Starting up: wait for the mirror's first answer rather than refusing at once.
-    asio::steady_timer timer(ex_);
-    timer.expires_after(opts_.mirror_timeout);
-    const auto it = waiters_.emplace(0, &timer);
-    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    waiters_.erase(it);
+  if (opts_.mode == replicator_mode::sync && !policy_.accepts_writes() && stream_.failures() == 0 &&
+      stream_.state() != link_state::diverged && !stopped_) {
+    // Starting up: wait for the mirror's first verdict rather than refusing at once.
+    auto gate = wait_at_gate();
+    co_await std::move(gate);
   }
   if (opts_.mode == replicator_mode::sync && !policy_.accepts_writes()) {
     ++refused_writes_;
+    if (stream_.state() == link_state::diverged) {
+      co_return core::unavailable("replication to the mirror " + target_->describe() +
+                                  " has stopped: " + stream_.diverged_reason() +
+                                  ": writes are refused");
+    }
+    if (!policy_.reconciled()) {
+      co_return core::unavailable(
+          "the mirror " + target_->describe() +
+          " has not answered since this node started: writes are refused until it has (it may "
+          "hold writes this node lost in a crash)");
+    }
     co_return core::unavailable("the mirror " + target_->describe() +
                                 " is out of sync: writes are refused until it has caught up");
   }
+  // The store announces the batch before its fsync, and the shipper sends it to the mirror
+  // meanwhile: by the time the local commit completes, the mirror often holds it already.
   auto op = inner_->transact_info(std::move(fn), info);
   auto r = co_await std::move(op);
   if (!r || info.lsn == 0 || opts_.mode != replicator_mode::sync) {
@@ -311,12 +488,12 @@ asio::awaitable<core::result<json::value>> replicator::transact_info(
   const auto waited_from = clock::now();
   auto wait = wait_for(info.lsn, opts_.mirror_timeout);
   const bool held = co_await std::move(wait);
-  if (held) {
+  const auto outcome = policy_.after_commit(held);
+  if (outcome == mirror_policy::outcome::acknowledged) {
     observe(wait_counts_, wait_bounds(), wait_n_, wait_sum_, seconds_since(waited_from));
     co_return r;
   }
-  policy_.write_timed_out();
-  if (policy_.mode() == mirror_mode::degrade) {
+  if (outcome == mirror_policy::outcome::degraded) {
     info.degraded = true;
     ++degraded_writes_;
     co_return r;
@@ -384,6 +561,7 @@ json::object replicator::status() {
   out["failures"] = stream_.failures();
   out["resyncs"] = stream_.resyncs();
   out["log_first_lsn"] = inner_->change_log_first();
+  out["rolled_forward"] = rolled_forward_;
   if (stream_.state() == link_state::diverged) {
     out["alarm"] = stream_.diverged_reason();
   }
@@ -396,6 +574,7 @@ json::object replicator::status() {
     out["mirror_mode"] = policy_.mode() == mirror_mode::reject ? "reject" : "degrade";
     out["accepting_writes"] = policy_.accepts_writes();
     out["degraded"] = policy_.degraded();
+    out["reconciled"] = policy_.reconciled();
     out["mirror_timeout_ms"] = opts_.mirror_timeout.count();
   } else {
     out["replica_lsn"] = held;
@@ -418,12 +597,40 @@ std::string replicator::history() {
 }
 asio::awaitable<core::result<std::uint64_t>> replicator::apply_replicated(
     std::string history, std::vector<node::store::committed_batch> batches) {
+  auto op = apply_stream(stream_request{std::move(history), {}, false, 0, std::move(batches)});
+  co_return co_await std::move(op);
+}
+
+asio::awaitable<core::result<std::uint64_t>> replicator::apply_stream(stream_request req) {
   if (opts_.mode != replicator_mode::replica || promoted_) {
     co_return core::conflict("history_mismatch",
                              "this node is not a replica: it does not take a replication stream");
   }
-  auto op = inner_->apply_replicated(std::move(history), std::move(batches));
-  co_return co_await std::move(op);
+  if (req.fence && !req.session.empty()) {
+    if (fence_ != req.session) {
+      core::log::info("replication: taking the stream of primary session " + req.session);
+    }
+    fence_ = req.session;
+  } else if (!req.session.empty() && !fence_.empty() && req.session != fence_) {
+    co_return core::conflict("stale_session",
+                             "another primary process has taken this replica over since");
+  }
+  // Queued behind everything accepted before (the store applies in order), so the answer
+  // to a fencing request covers every batch an earlier session got in.
+  auto op = inner_->apply_replicated(std::move(req.history), std::move(req.batches));
+  auto r = co_await std::move(op);
+  if (r && req.durable_lsn > 0) {
+    inner_->prune_change_log(std::min(req.durable_lsn, *r));
+  }
+  co_return r;
+}
+
+std::vector<node::store::committed_batch> replicator::changes_after(std::uint64_t lsn,
+                                                                    std::size_t max) {
+  return inner_->changes_after(lsn, max);
+}
+std::uint64_t replicator::change_log_first() {
+  return inner_->change_log_first();
 }
 std::shared_ptr<void> replicator::subscribe(subscriber fn) {
   return inner_->subscribe(std::move(fn));

@@ -4,7 +4,9 @@
 
 #include "node/core/json.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <random>
 
 namespace node::replication {
 
@@ -16,7 +18,9 @@ namespace {
 class local_target final : public target {
  public:
   local_target(std::shared_ptr<store::store> st, std::string spec)
-      : store_(std::move(st)), spec_(std::move(spec)) {}
+      : store_(std::move(st)), spec_(std::move(spec)) {
+    store_->keep_change_log();
+  }
   ~local_target() override { store_->close(); }
 
   asio::awaitable<answer> position(std::string history) override {
@@ -26,11 +30,12 @@ class local_target final : public target {
     co_return answer{answer::kind::applied, store_->lsn(), store_->history()};
   }
 
-  asio::awaitable<answer> apply(std::string history,
-                                std::vector<store::committed_batch> batches) override {
+  asio::awaitable<answer> apply(std::string history, std::vector<store::committed_batch> batches,
+                                std::uint64_t durable_lsn) override {
     auto op = store_->apply_replicated(std::move(history), std::move(batches));
     auto r = co_await std::move(op);
     if (r) {
+      store_->prune_change_log(std::min(durable_lsn, *r));
       co_return answer{answer::kind::applied, *r, store_->history()};
     }
     if (r.error().code == "replication_gap") {
@@ -42,6 +47,14 @@ class local_target final : public target {
     co_return answer{};
   }
 
+  asio::awaitable<core::result<std::vector<store::committed_batch>>> changes_after(
+      std::string history, std::uint64_t lsn, std::size_t max) override {
+    if (store_->lsn() > 0 && store_->history() != history) {
+      co_return core::conflict("history_mismatch", spec_ + " holds history " + store_->history());
+    }
+    co_return store_->changes_after(lsn, max);
+  }
+
   std::string describe() const override { return spec_; }
   std::string checksum() override { return replication::checksum(*store_, shop_collections()); }
   void close() override { store_->close(); }
@@ -51,7 +64,19 @@ class local_target final : public target {
   std::string spec_;
 };
 
-// A shop started as a replica, fed by POST /replication/apply.
+// A random id for this process's stream to a replica: 32 lowercase hex digits.
+std::string make_session_id() {
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
+  char out[33];
+  std::snprintf(out, sizeof out, "%016llx%016llx", static_cast<unsigned long long>(gen()),
+                static_cast<unsigned long long>(gen()));
+  return out;
+}
+
+// A shop started as a replica, fed by POST /replication/apply. Every request carries this
+// process's session id; position() is an empty apply with "fence":true, which makes the
+// replica refuse other sessions and answers only after everything it accepted before.
 class remote_target final : public target {
  public:
   remote_target(http::client& client, std::string spec, std::string host, std::uint16_t port,
@@ -61,46 +86,67 @@ class remote_target final : public target {
         host_(std::move(host)),
         port_(port),
         token_(std::move(token)),
-        timeout_(timeout) {}
+        timeout_(timeout),
+        session_(make_session_id()) {}
 
   asio::awaitable<answer> position(std::string history) override {
-    auto req = request(bhttp::verb::get, "/replication/status", {});
-    auto op = client_.send(std::move(req));
-    auto r = co_await std::move(op);
-    if (!r || r->status != 200) {
-      co_return answer{};
-    }
-    auto a = read(r->body);
-    if (a.type == answer::kind::applied && a.applied_lsn > 0 && a.history != history) {
-      a.type = answer::kind::other_history;
-    }
-    co_return a;
+    auto body = core::to_json(json::object{
+        {"history", history}, {"session", session_}, {"fence", true}, {"batches", json::array{}}});
+    auto op = post_apply(std::move(body));
+    co_return co_await std::move(op);
   }
 
-  asio::awaitable<answer> apply(std::string history,
-                                std::vector<store::committed_batch> batches) override {
+  asio::awaitable<answer> apply(std::string history, std::vector<store::committed_batch> batches,
+                                std::uint64_t durable_lsn) override {
     json::array list;
     list.reserve(batches.size());
     for (const auto& b : batches) {
       list.push_back(store::batch_to_json(b));
     }
-    auto body = core::to_json(json::object{{"history", history}, {"batches", std::move(list)}});
-    auto req = request(bhttp::verb::post, "/replication/apply", std::move(body));
+    auto body = core::to_json(json::object{{"history", history},
+                                           {"session", session_},
+                                           {"durable_lsn", durable_lsn},
+                                           {"batches", std::move(list)}});
+    auto op = post_apply(std::move(body));
+    co_return co_await std::move(op);
+  }
+
+  asio::awaitable<core::result<std::vector<store::committed_batch>>> changes_after(
+      std::string history, std::uint64_t lsn, std::size_t max) override {
+    auto req = request(
+        bhttp::verb::get,
+        "/replication/changes?after=" + std::to_string(lsn) + "&max=" + std::to_string(max), {});
     auto op = client_.send(std::move(req));
     auto r = co_await std::move(op);
     if (!r) {
-      co_return answer{};
+      co_return r.error();
     }
-    if (r->status == 200) {
-      co_return read(r->body);
+    if (r->status != 200) {
+      co_return core::unavailable(spec_ + " answered GET /replication/changes with " +
+                                  std::to_string(r->status));
     }
-    if (r->status == 409) {
-      auto a = read(r->body);
-      a.type = r->body.find("history_mismatch") != std::string::npos ? answer::kind::other_history
-                                                                     : answer::kind::gap;
-      co_return a;
+    const auto malformed = core::unavailable(spec_ + ": malformed /replication/changes answer");
+    json::error_code ec;
+    auto v = json::parse(r->body, ec);
+    const auto* o = ec ? nullptr : v.if_object();
+    const auto* h = o ? o->if_contains("history") : nullptr;
+    const auto* list = o ? o->if_contains("batches") : nullptr;
+    if (!h || !h->is_string() || !list || !list->is_array()) {
+      co_return malformed;
     }
-    co_return answer{};
+    std::vector<store::committed_batch> out;
+    for (const auto& b : list->get_array()) {
+      auto parsed = store::batch_from_json(b);
+      if (!parsed) {
+        co_return malformed;
+      }
+      out.push_back(std::move(*parsed));
+    }
+    if (!out.empty() && h->get_string() != history) {
+      co_return core::conflict("history_mismatch",
+                               spec_ + " holds history " + std::string(h->get_string()));
+    }
+    co_return out;
   }
 
   std::string describe() const override { return spec_; }
@@ -118,6 +164,39 @@ class remote_target final : public target {
       req.headers.emplace_back("Authorization", "Bearer " + token_);
     }
     return req;
+  }
+
+  // POST /replication/apply with `body`: 200 applied; 409 other_history, fenced or gap by
+  // the error code; anything else failed.
+  asio::awaitable<answer> post_apply(std::string body) {
+    auto req = request(bhttp::verb::post, "/replication/apply", std::move(body));
+    auto op = client_.send(std::move(req));
+    auto r = co_await std::move(op);
+    if (!r) {
+      co_return answer{};
+    }
+    if (r->status == 200) {
+      co_return read(r->body);
+    }
+    if (r->status == 409) {
+      auto a = read(r->body);
+      const auto code = error_code(r->body);
+      a.type = code == "history_mismatch" ? answer::kind::other_history
+               : code == "stale_session"  ? answer::kind::fenced
+                                          : answer::kind::gap;
+      co_return a;
+    }
+    co_return answer{};
+  }
+
+  // The "error.code" of an error answer ("" when there is none).
+  static std::string error_code(const std::string& body) {
+    json::error_code ec;
+    auto v = json::parse(body, ec);
+    const auto* o = ec ? nullptr : v.if_object();
+    const auto* e = o ? o->if_contains("error") : nullptr;
+    const auto* code = e && e->is_object() ? e->get_object().if_contains("code") : nullptr;
+    return code && code->is_string() ? std::string(code->get_string()) : std::string();
   }
 
   // {"applied_lsn":N,"history":".."} as an applied answer; failed when malformed.
@@ -145,6 +224,7 @@ class remote_target final : public target {
   std::uint16_t port_;
   std::string token_;
   std::chrono::milliseconds timeout_;
+  std::string session_;
 };
 
 }  // namespace

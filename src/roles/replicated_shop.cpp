@@ -1,10 +1,13 @@
 // The replicated shops: the shop role built over a replication::replicator (which wraps the
-// node's store), plus GET /replication/status, POST /replication/apply and
-// /replication/promote (replica), and POST /sync (async-replica).
+// node's store), plus GET /replication/status, POST /replication/apply,
+// GET /replication/changes and POST /replication/promote (replica), and POST /sync
+// (async-replica).
 #include "node/roles/replicated_shop.hpp"
 
 #include "node/replication/replicator.hpp"
 #include "node/roles/shop.hpp"
+
+#include <charconv>
 
 namespace node::roles {
 namespace {
@@ -14,6 +17,14 @@ using http::response;
 namespace json = boost::json;
 using replication::replicator;
 using replication::replicator_mode;
+
+// A decimal query value into `out`; true when absent (out unchanged) or valid.
+bool read_count(const std::optional<std::string>& text, std::uint64_t& out) {
+  if (!text) return true;
+  const char* end = text->data() + text->size();
+  auto [ptr, ec] = std::from_chars(text->data(), end, out);
+  return ec == std::errc() && ptr == end && !text->empty();
+}
 
 class replicated_shop final : public role {
  public:
@@ -33,6 +44,7 @@ class replicated_shop final : public role {
     r.add(verb::get, "/replication/status", [this](context& c) { return status(c); });
     if (rep_->options().mode == replicator_mode::replica) {
       r.add(verb::post, "/replication/apply", [this](context& c) { return apply(c); });
+      r.add(verb::get, "/replication/changes", [this](context& c) { return changes(c); });
       r.add(verb::post, "/replication/promote", [this](context& c) { return promote(c); });
     }
     if (rep_->options().mode == replicator_mode::async) {
@@ -64,23 +76,9 @@ class replicated_shop final : public role {
     if (auto a = c.authorize(cfg_.admin_token); !a) co_return http::error_reply(a.error());
     auto body = c.json_body();
     if (!body) co_return http::error_reply(body.error());
-    const auto* o = body->if_object();
-    const auto* history = o ? o->if_contains("history") : nullptr;
-    if (!history || !history->is_string() || history->get_string().empty()) {
-      co_return http::error_reply(
-          core::bad_request("history must be a non-empty string", "history"));
-    }
-    const auto* list = o->if_contains("batches");
-    if (!list || !list->is_array()) {
-      co_return http::error_reply(core::bad_request("batches must be an array", "batches"));
-    }
-    std::vector<store::committed_batch> batches;
-    for (const auto& b : list->get_array()) {
-      auto parsed = store::batch_from_json(b);
-      if (!parsed) co_return http::error_reply(parsed.error());
-      batches.push_back(std::move(*parsed));
-    }
-    auto op = rep_->apply_replicated(std::string(history->get_string()), std::move(batches));
+    auto req = replication::read_stream_request(*body);
+    if (!req) co_return http::error_reply(req.error());
+    auto op = rep_->apply_stream(std::move(*req));
     auto r = co_await std::move(op);
     if (r) {
       co_return http::json_reply(json::object{{"applied_lsn", *r}, {"history", rep_->history()}});
@@ -94,6 +92,28 @@ class replicated_shop final : public role {
       res = http::json_reply(bhttp::status::conflict, out);
     }
     co_return res;
+  }
+
+  // GET /replication/changes?after=N&max=M: what this replica's change log holds after N.
+  asio::awaitable<response> changes(context& c) {
+    if (auto a = c.authorize(cfg_.admin_token); !a) co_return http::error_reply(a.error());
+    std::uint64_t after = 0;
+    std::uint64_t max = 256;
+    if (!read_count(c.query("after"), after)) {
+      co_return http::error_reply(
+          core::bad_request("after must be a non-negative integer", "after"));
+    }
+    if (!read_count(c.query("max"), max) || max == 0 || max > 10000) {
+      co_return http::error_reply(core::bad_request("max must be 1 to 10000", "max"));
+    }
+    json::array list;
+    for (const auto& b : rep_->changes_after(after, static_cast<std::size_t>(max))) {
+      list.push_back(store::batch_to_json(b));
+    }
+    co_return http::json_reply(json::object{{"history", rep_->history()},
+                                            {"applied_lsn", rep_->lsn()},
+                                            {"first_lsn", rep_->change_log_first()},
+                                            {"batches", std::move(list)}});
   }
 
   asio::awaitable<response> promote(context& c) {

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -35,6 +36,8 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t queue_limit = 4096;
+// How soon the writer retries, on its own, a group of announced batches whose commit failed.
+constexpr std::chrono::milliseconds unsettled_retry{100};
 // The change log keeps at most this many batches, whatever has been shipped.
 constexpr std::uint64_t log_retention = 100000;
 constexpr std::array<double, 12> fsync_bounds = {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01,
@@ -117,8 +120,9 @@ core::result<json::value> call(const txn_fn& fn, txn& t) {
 
 // The state shared by a store handle, its writer thread and its pending completions.
 // Thread ownership: `backend_` splits into a loop side and a writer side (see backend);
-// `stats_`, `healthy_`, `closed_` and `subscribers_` belong to the loop thread; `queue_`
-// and `closing_` are guarded by `mutex_`; everything else is fixed at construction.
+// `stats_`, `healthy_`, `closed_` and the subscriber lists belong to the loop thread;
+// `queue_` and `closing_` are guarded by `mutex_`; `writer_history_`, `pruned_upto_` and
+// `unsettled_` belong to the writer thread; everything else is fixed at construction.
 class store_core : public std::enable_shared_from_this<store_core> {
  public:
   store_core(std::unique_ptr<backend> b, asio::any_io_executor loop, std::string spec)
@@ -184,6 +188,13 @@ class store_core : public std::enable_shared_from_this<store_core> {
     return std::make_shared<subscription_token>(weak_from_this(), std::move(sub));
   }
 
+  std::shared_ptr<void> subscribe_prepared(store::subscriber fn) {
+    auto sub = std::make_shared<subscription>(subscription{std::move(fn), true});
+    prepared_subscribers_.push_back(sub);
+    announce_ = true;
+    return std::make_shared<subscription_token>(weak_from_this(), std::move(sub));
+  }
+
   void close() {
     closed_ = true;
     {
@@ -213,6 +224,7 @@ class store_core : public std::enable_shared_from_this<store_core> {
       sub_->active = false;
       if (auto core = core_.lock()) {
         std::erase(core->subscribers_, sub_);
+        std::erase(core->prepared_subscribers_, sub_);
       }
     }
     subscription_token(const subscription_token&) = delete;
@@ -221,14 +233,21 @@ class store_core : public std::enable_shared_from_this<store_core> {
     std::shared_ptr<subscription> sub_;
   };
 
-  // Writer thread: takes everything queued as one group until closed and drained.
+  // Writer thread: takes everything queued as one group until closed and drained. While
+  // announced batches wait to be committed again, runs a group every unsettled_retry even
+  // with nothing queued.
   void run_writer() {
     for (;;) {
       std::vector<request> group;
       {
         std::unique_lock lock(mutex_);
-        wake_.wait(lock, [this] { return closing_ || !queue_.empty(); });
-        if (queue_.empty()) {
+        const auto ready = [this] { return closing_ || !queue_.empty(); };
+        if (unsettled_.empty()) {
+          wake_.wait(lock, ready);
+        } else {
+          wake_.wait_for(lock, unsettled_retry, ready);
+        }
+        if (queue_.empty() && (closing_ || unsettled_.empty())) {
           break;
         }
         group.assign(std::make_move_iterator(queue_.begin()),
@@ -242,7 +261,8 @@ class store_core : public std::enable_shared_from_this<store_core> {
     backend_->close_writer();
   }
 
-  // Writer thread: each request in its own savepoint, then one durable commit.
+  // Writer thread: announced batches whose commit failed first, then each request in its
+  // own savepoint; the group's batches are announced, then made durable with one commit.
   group_outcome run_group(std::vector<request> group) {
     group_outcome out;
     const std::size_t n = group.size();
@@ -250,9 +270,15 @@ class store_core : public std::enable_shared_from_this<store_core> {
     out.results.reserve(n);
     out.lsns.assign(n, 0);
     const std::string history_before = writer_history_;
+    bool announced = false;
     const auto fail_all = [&](const std::string& why) {
       backend_->rollback_group();
       writer_history_ = history_before;
+      if (announced) {
+        // Someone may hold these batches under their LSNs: they are committed as they are
+        // with the next group, never replaced.
+        unsettled_ = std::move(out.batches);
+      }
       out.failed = true;
       out.batches.clear();
       out.history.reset();
@@ -276,6 +302,23 @@ class store_core : public std::enable_shared_from_this<store_core> {
           out.pruned_upto = floor;
           dirty = true;
         }
+      }
+      if (!unsettled_.empty()) {
+        backend_->savepoint();
+        for (const auto& b : unsettled_) {
+          if (b.lsn <= lsn) {
+            continue;
+          }
+          if (b.lsn != lsn + 1) {
+            throw backend_failure("announced batch " + std::to_string(b.lsn) + " does not follow " +
+                                  std::to_string(lsn));
+          }
+          write_batch(b, out.logged);
+          lsn = b.lsn;
+          out.batches.push_back(b);
+          dirty = true;
+        }
+        backend_->release();
       }
       for (std::size_t i = 0; i < n; ++i) {
         auto& r = out.requests[i];
@@ -303,11 +346,17 @@ class store_core : public std::enable_shared_from_this<store_core> {
       fail_all(std::string("store: ") + e.what());
       return out;
     }
+    if (announce_ && !out.batches.empty()) {
+      announced = true;
+      asio::post(loop_,
+                 [self = shared_from_this(), batches = out.batches] { self->announce(batches); });
+    }
     const auto started = std::chrono::steady_clock::now();
     if (auto committed = backend_->commit_group(dirty); !committed) {
       fail_all("store commit failed: " + committed.error().message);
       return out;
     }
+    unsettled_.clear();
     if (out.pruned_upto > 0) {
       pruned_upto_ = out.pruned_upto;
     }
@@ -381,26 +430,44 @@ class store_core : public std::enable_shared_from_this<store_core> {
       if (b.lsn <= lsn) {
         continue;
       }
-      for (const auto& o : b.ops) {
-        if (o.type == op::kind::put) {
-          backend_->w_put(o.collection, o.id, o.doc);
-          if (auto id = numeric_id(o.id)) {
-            backend_->w_keep_id(o.collection, *id);
-          }
-        } else {
-          backend_->w_del(o.collection, o.id);
-        }
-      }
-      backend_->w_set_lsn(b.lsn);
-      if (out.logged) {
-        backend_->w_log(b);
-      }
+      write_batch(b, out.logged);
       lsn = b.lsn;
       out.batches.push_back(std::move(b));
       dirty = true;
     }
     backend_->release();
     return json::value(lsn);
+  }
+
+  // Writer thread: a batch decided elsewhere (replicated, or announced earlier) with its
+  // LSN, and its log entry when the log is kept. Numeric ids raise the id counters.
+  void write_batch(const committed_batch& b, bool logged) {
+    for (const auto& o : b.ops) {
+      if (o.type == op::kind::put) {
+        backend_->w_put(o.collection, o.id, o.doc);
+        if (auto id = numeric_id(o.id)) {
+          backend_->w_keep_id(o.collection, *id);
+        }
+      } else {
+        backend_->w_del(o.collection, o.id);
+      }
+    }
+    backend_->w_set_lsn(b.lsn);
+    if (logged) {
+      backend_->w_log(b);
+    }
+  }
+
+  // Loop thread: tells the prepared subscribers about a group's batches before its commit.
+  void announce(const std::vector<committed_batch>& batches) {
+    const auto subscribers = prepared_subscribers_;
+    for (const auto& batch : batches) {
+      for (const auto& s : subscribers) {
+        if (s->active) {
+          s->fn(batch);
+        }
+      }
+    }
   }
 
   // A decimal id ("42"), as next_id makes them.
@@ -466,6 +533,7 @@ class store_core : public std::enable_shared_from_this<store_core> {
   bool healthy_ = true;
   bool closed_ = false;
   std::vector<std::shared_ptr<subscription>> subscribers_;
+  std::vector<std::shared_ptr<subscription>> prepared_subscribers_;
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -478,9 +546,13 @@ class store_core : public std::enable_shared_from_this<store_core> {
   // entries may go is raised by the loop thread and read by the writer.
   std::atomic<bool> log_{false};
   std::atomic<std::uint64_t> prune_upto_{0};
+  // Set once by the loop thread when a prepared subscriber appears; read by the writer.
+  std::atomic<bool> announce_{false};
   // Writer thread only (set before it starts).
   std::string writer_history_;
   std::uint64_t pruned_upto_ = 0;
+  // Announced batches whose commit failed, in LSN order: the next group commits them first.
+  std::vector<committed_batch> unsettled_;
 };
 
 // The store handed to callers; closing it (or dropping it) stops the writer, while
@@ -549,6 +621,9 @@ class store_handle final : public store {
 
   std::shared_ptr<void> subscribe(subscriber fn) override {
     return core_->subscribe(std::move(fn));
+  }
+  std::shared_ptr<void> subscribe_prepared(subscriber fn) override {
+    return core_->subscribe_prepared(std::move(fn));
   }
   store_stats stats() override { return core_->stats(); }
   std::string describe() override { return core_->spec(); }

@@ -1,15 +1,18 @@
 // Integration tests of mirror-shop, async-replica and replica shops against real `node`
 // processes on loopback: both copies hold every acknowledged write (compared through the
 // API and the checksum), mirror outages in reject and degrade mode, kill -9 of a primary
-// under load, shipping on /sync, promotion, and idempotent apply.
+// under load, a mirror found ahead of its primary at restart (rolled forward, or refused
+// with the alarm), shipping on /sync, promotion, fencing, and idempotent apply.
 #include "support/http.hpp"
 #include "support/process.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <fstream>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -54,6 +57,34 @@ std::vector<std::string> mirror_args(const std::string& store, std::uint16_t mir
           "--mirror-mode=" + mode,
           "--mirror-timeout-ms=500",
           "--admin-token=s3cret"};
+}
+
+const std::vector<std::pair<std::string, std::string>> admin = {{"Authorization", "Bearer s3cret"}};
+
+// A batch as a primary ships it: one product put under `id`.
+json::object product_batch(std::uint64_t lsn, const std::string& id, const std::string& name) {
+  return {{"lsn", lsn},
+          {"ops", json::array{json::object{{"op", "put"},
+                                           {"collection", "products"},
+                                           {"id", id},
+                                           {"doc", json::object{{"name", name},
+                                                                {"description", ""},
+                                                                {"price_cents", 100},
+                                                                {"category", "c"},
+                                                                {"stock", 1}}}}}}};
+}
+
+// Gives the replica on `port` the batch `lsn` of `history`, as a primary that announced it
+// and shipped it just before a crash that lost it locally would have.
+void ship_lost_batch(std::uint16_t port, const std::string& history, std::uint64_t lsn,
+                     const std::string& id) {
+  auto r =
+      call("POST", port, "/replication/apply",
+           node::core::to_json(json::object{
+               {"history", history}, {"batches", json::array{product_batch(lsn, id, "lost")}}}),
+           admin);
+  REQUIRE(r.status == 200);
+  REQUIRE(num(r.json().at("applied_lsn")) == lsn);
 }
 
 // Runs `clients` threads posting products until `stop`; returns the acknowledged ids.
@@ -193,17 +224,20 @@ TEST_CASE("mirror-shop: kill -9 under 32 writers loses no acknowledged write", "
     args.push_back("--port=" + std::to_string(port));
     auto n = std::make_unique<node_process>(args);
     REQUIRE(eventually([&] { return in_sync(port); }, 15s));
+    const auto start = num(status(q).at("applied_lsn"));
     std::atomic<bool> stop{false};
     std::vector<std::int64_t> acked;
     std::thread load([&] { acked = write_load(port, 32, stop); });
-    const bool loaded = eventually([&] { return num(status(q).at("applied_lsn")) > 20; }, 10s);
+    const bool loaded =
+        eventually([&] { return num(status(q).at("applied_lsn")) > start + 20; }, 10s);
     n->kill9();
     stop = true;
     load.join();
     REQUIRE(loaded);
     n = std::make_unique<node_process>(args);
     REQUIRE(eventually([&] { return in_sync(port); }, 15s));
-    INFO("trial " << trial << ", acknowledged " << acked.size());
+    INFO("trial " << trial << ", acknowledged " << acked.size() << ", rolled forward "
+                  << num(status(port).at("rolled_forward")));
     for (const auto id : acked) {
       const auto path = "/products/" + std::to_string(id);
       REQUIRE(get(port, path).status == 200);
@@ -384,4 +418,154 @@ TEST_CASE("async-replica: a secondary restarted repeatedly under load ends equal
   for (const auto id : acked) {
     REQUIRE(get(q, "/products/" + std::to_string(id)).status == 200);
   }
+}
+
+TEST_CASE("mirror-shop: a local mirror ahead of the primary at restart is rolled forward",
+          "[integration]") {
+  temp_dir dir;
+  const std::vector<std::string> args = {
+      "--role=mirror-shop", "--store=sqlite:" + dir.file("primary.db"),
+      "--mirror=json:" + dir.file("mirror.json"), "--seed-demo=false", "--drain-ms=0"};
+  std::string history;
+  std::uint64_t lsn = 0;
+  {
+    node_process n(args);
+    REQUIRE(eventually([&] { return in_sync(n.port()); }));
+    REQUIRE(post(n.port(), "/products", product("kept")).status == 201);
+    auto s = status(n.port());
+    history = std::string(s.at("history").as_string());
+    lsn = num(s.at("primary_lsn"));
+    REQUIRE(n.stop() == 0);
+  }
+  {
+    node_process m({"--role=shop", "--store=json:" + dir.file("mirror.json"), "--read-only-replica",
+                    "--admin-token=s3cret", "--drain-ms=0"});
+    ship_lost_batch(m.port(), history, lsn + 1, "100");
+    REQUIRE(m.stop() == 0);
+  }
+  node_process n(args);
+  const auto p = n.port();
+  REQUIRE(eventually([&] { return in_sync(p); }));
+  auto s = status(p);
+  CHECK(num(s.at("primary_lsn")) == lsn + 1);
+  CHECK(num(s.at("rolled_forward")) == 1);
+  CHECK(s.at("reconciled") == true);
+  CHECK(s.at("checksum") == s.at("target_checksum"));
+  CHECK(get(p, "/products/100").json().at("name") == "lost");
+  auto w = post(p, "/products", product("after"));
+  REQUIRE(w.status == 201);
+  CHECK(w.header("X-Commit-Lsn") == std::to_string(lsn + 2));
+  CHECK(w.json().at("id").as_int64() > 100);  // the id counter follows the batch brought back
+  CHECK(n.log().find("rolled forward") != std::string::npos);
+}
+
+TEST_CASE("mirror-shop: a remote mirror ahead of the primary at restart is rolled forward",
+          "[integration]") {
+  temp_dir dir;
+  node_process mirror(replica_args("sqlite:" + dir.file("mirror.db")));
+  const auto q = mirror.port();
+  const auto port = free_port();
+  std::vector<std::string> args = mirror_args("sqlite:" + dir.file("primary.db"), q);
+  args.push_back("--port=" + std::to_string(port));
+  args.push_back("--seed-demo=false");
+  auto n = std::make_unique<node_process>(args);
+  REQUIRE(eventually([&] { return in_sync(port); }));
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(post(port, "/products", product("p" + std::to_string(i))).status == 201);
+  const auto before = status(port);
+  const auto lsn = num(before.at("primary_lsn"));
+  n->kill9();
+  ship_lost_batch(q, std::string(before.at("history").as_string()), lsn + 1, "200");
+  // The replica hands back what its change log holds, to the admin only.
+  CHECK(get(q, "/replication/changes?after=0").status == 401);
+  auto changes = call("GET", q, "/replication/changes?after=" + std::to_string(lsn), {}, admin);
+  REQUIRE(changes.status == 200);
+  CHECK(changes.json().at("batches").as_array().size() == 1);
+  CHECK(call("GET", q, "/replication/changes?max=0", {}, admin).status == 400);
+
+  n = std::make_unique<node_process>(args);
+  REQUIRE(eventually([&] { return in_sync(port); }, 15s));
+  CHECK(num(status(port).at("rolled_forward")) == 1);
+  CHECK(get(port, "/products/200").status == 200);
+  CHECK(checksum(port) == checksum(q));
+  auto w = post(port, "/products", product("after"));
+  REQUIRE(w.status == 201);
+  CHECK(w.header("X-Commit-Lsn") == std::to_string(lsn + 2));
+  CHECK(num(status(q).at("applied_lsn")) == lsn + 2);
+}
+
+TEST_CASE("mirror-shop: a mirror ahead that cannot hand back the batches stops writes",
+          "[integration]") {
+  temp_dir dir;
+  const std::vector<std::string> args = {"--role=mirror-shop",
+                                         "--store=sqlite:" + dir.file("primary.db"),
+                                         "--mirror=json:" + dir.file("mirror.json"),
+                                         "--seed-demo=false",
+                                         "--mirror-timeout-ms=500",
+                                         "--drain-ms=0"};
+  std::string history;
+  std::uint64_t lsn = 0;
+  {
+    node_process n(args);
+    REQUIRE(eventually([&] { return in_sync(n.port()); }));
+    REQUIRE(post(n.port(), "/products", product("kept")).status == 201);
+    auto s = status(n.port());
+    history = std::string(s.at("history").as_string());
+    lsn = num(s.at("primary_lsn"));
+    REQUIRE(n.stop() == 0);
+  }
+  {
+    node_process m({"--role=shop", "--store=json:" + dir.file("mirror.json"), "--read-only-replica",
+                    "--admin-token=s3cret", "--drain-ms=0"});
+    ship_lost_batch(m.port(), history, lsn + 1, "100");
+    REQUIRE(m.stop() == 0);
+  }
+  // The mirror's change log loses the batch (as if pruned): nothing can bring it back.
+  {
+    std::ifstream in(dir.file("mirror.json"));
+    std::stringstream text;
+    text << in.rdbuf();
+    auto doc = node::core::json::parse(text.str()).as_object();
+    REQUIRE(doc.erase("log") == 1);
+    std::ofstream(dir.file("mirror.json"), std::ios::trunc) << node::core::to_json(doc);
+  }
+  node_process n(args);
+  const auto p = n.port();
+  REQUIRE(eventually([&] { return status(p).at("state") == "diverged"; }));
+  auto s = status(p);
+  CHECK(s.at("accepting_writes") == false);
+  CHECK(s.at("reconciled") == false);
+  CHECK(s.at("alarm").as_string().find(std::to_string(lsn + 1)) != std::string::npos);
+  CHECK(num(s.at("primary_lsn")) == lsn);
+  auto w = post(p, "/products", product("refused"));
+  CHECK(w.status == 503);
+  CHECK(num(status(p).at("primary_lsn")) == lsn);
+  CHECK(n.log().find("ALARM") != std::string::npos);
+}
+
+TEST_CASE("replica: a fencing primary session refuses the stream of an earlier one",
+          "[integration]") {
+  node_process r({"--role=shop", "--store=memory:", "--read-only-replica"});
+  const auto q = r.port();
+  const std::string history(32, 'd');
+  const auto apply = [&](json::object body) {
+    body["history"] = history;
+    if (!body.contains("batches")) body["batches"] = json::array{};
+    return post(q, "/replication/apply", body);
+  };
+  REQUIRE(apply({{"session", "one"}, {"fence", true}}).status == 200);
+  REQUIRE(
+      apply({{"session", "one"}, {"batches", json::array{product_batch(1, "1", "a")}}}).status ==
+      200);
+  auto taken = apply({{"session", "two"}, {"fence", true}});
+  REQUIRE(taken.status == 200);
+  CHECK(num(taken.json().at("applied_lsn")) == 1);
+  auto stale = apply({{"session", "one"}, {"batches", json::array{product_batch(2, "2", "b")}}});
+  CHECK(stale.status == 409);
+  CHECK(stale.json().at("error").at("code") == "stale_session");
+  CHECK(get(q, "/products/2").status == 404);
+  CHECK(apply({{"session", "two"}, {"batches", json::array{product_batch(2, "2", "b")}}}).status ==
+        200);
+  CHECK(apply({{"fence", "yes"}}).status == 400);
+  CHECK(apply({{"durable_lsn", -1}}).status == 400);
 }

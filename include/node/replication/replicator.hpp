@@ -1,12 +1,17 @@
 // The shop's write path wrapped for replication: a node::store::store that delegates to the
 // node's store and, depending on the mode,
-//  - sync (mirror-shop): acknowledges a write only once the mirror holds it, or per the
-//    mirror policy (reject: 503 and refuse writes while the mirror is out; degrade:
-//    acknowledge local-only, marked degraded);
+//  - sync (mirror-shop): ships each batch to the mirror as soon as the store has decided
+//    it, while the local commit runs, and acknowledges a write only once it is durable
+//    here and the mirror holds it, or per the mirror policy (reject: 503 and refuse writes
+//    while the mirror is out; degrade: acknowledge local-only, marked degraded). At start
+//    it takes no write before the mirror has answered, and brings back from the mirror
+//    any batches it holds that this node lost in a crash (roll forward);
 //  - async (async-replica): acknowledges once the write and its change-log entry are
 //    durable; a shipper sends the log to the secondary on an interval and on sync();
 //  - replica (a shop started with --read-only-replica): refuses client writes with 503
-//    read_only_replica until promoted, and applies the stream it is sent.
+//    read_only_replica until promoted, applies the stream it is sent (keeping what it
+//    applied in its change log until the primary holds it durably) and takes only the
+//    latest primary process's stream (fence).
 // One shipper coroutine per replicator sends to its target, one request in flight.
 // Loop thread only: no locks.
 #pragma once
@@ -26,6 +31,17 @@
 namespace node::replication {
 
 enum class replicator_mode { sync, async, replica };
+
+// One POST /replication/apply, as a replica takes it.
+struct stream_request {
+  std::string history;
+  std::string session;            // the sending process's stream; "" from other senders
+  bool fence = false;             // take only `session` from now on
+  std::uint64_t durable_lsn = 0;  // the sender's durable LSN: log entries up to it may go
+  std::vector<node::store::committed_batch> batches;
+};
+// The body of POST /replication/apply; 400 naming the field at fault.
+core::result<stream_request> read_stream_request(const boost::json::value& body);
 
 struct replicator_options {
   replicator_mode mode = replicator_mode::async;
@@ -55,6 +71,9 @@ class replicator final : public node::store::store,
   asio::awaitable<bool> sync();
   // Replica: makes the store writable under a new history id.
   asio::awaitable<core::result<std::string>> promote();
+  // Replica: applies what a primary sent (see stream_request). Errors as apply_replicated,
+  // and 409 stale_session when another primary process has fenced this replica since.
+  asio::awaitable<core::result<std::uint64_t>> apply_stream(stream_request req);
   // Everything /replication/status reports, and whether the node is healthy.
   boost::json::object status();
   bool promoted() const { return promoted_; }
@@ -71,6 +90,9 @@ class replicator final : public node::store::store,
       node::store::txn_fn fn, node::store::commit_info& info) override;
   asio::awaitable<core::result<std::uint64_t>> apply_replicated(
       std::string history, std::vector<node::store::committed_batch> batches) override;
+  std::vector<node::store::committed_batch> changes_after(std::uint64_t lsn,
+                                                          std::size_t max) override;
+  std::uint64_t change_log_first() override;
   std::shared_ptr<void> subscribe(subscriber fn) override;
   node::store::store_stats stats() override;
   std::string describe() override;
@@ -79,7 +101,17 @@ class replicator final : public node::store::store,
 
  private:
   asio::awaitable<void> run_shipper();
-  void handle(const answer& a);
+  // Brings back from the target the batches it holds after this node's LSN (a
+  // roll_forward verdict), applies them here, and reconciles the stream.
+  asio::awaitable<void> roll_forward(std::string history);
+  // What to send next after `after`: logged batches, then announced ones not yet durable.
+  std::vector<node::store::committed_batch> collect(std::uint64_t after);
+  stream::verdict handle(const answer& a);
+  // After the stream changed: the policy, the alarm, and whoever waits.
+  void settle(stream::verdict v);
+  // Writes waiting at start for the mirror's first verdict.
+  asio::awaitable<void> wait_at_gate();
+  void note_decided(std::uint64_t lsn);
   // Waits until the target holds `lsn` or `timeout` passes; true when it holds it.
   asio::awaitable<bool> wait_for(std::uint64_t lsn, std::chrono::milliseconds timeout);
   void wake_waiters();
@@ -92,6 +124,11 @@ class replicator final : public node::store::store,
   stream stream_;
   mirror_policy policy_;
   std::shared_ptr<void> feed_;
+  std::shared_ptr<void> prepared_feed_;
+  // sync: batches announced by the store and neither durable here nor held by the mirror.
+  std::map<std::uint64_t, node::store::committed_batch> pending_;
+  // replica: the only primary session taken (set by a fencing request; "" takes any).
+  std::string fence_;
   asio::steady_timer wake_;
   bool running_ = false;
   bool stopped_ = false;
@@ -102,6 +139,9 @@ class replicator final : public node::store::store,
   const clock::time_point started_ = clock::now();
   // Writes and syncs waiting for the target, by the LSN they need.
   std::multimap<std::uint64_t, asio::steady_timer*> waiters_;
+  // sync: writes waiting for the mirror's first verdict since start.
+  std::vector<asio::steady_timer*> gate_;
+  std::uint64_t rolled_forward_ = 0;  // batches brought back from the mirror
   // Commit times of batches the target does not hold yet, for lag in milliseconds.
   std::map<std::uint64_t, clock::time_point> commit_times_;
   std::uint64_t degraded_writes_ = 0;

@@ -1,6 +1,6 @@
 // The replication decisions, with no I/O: where a target stands, what to send it next,
 // what its answer means, when to back off, and (for mirror-shop) whether writes may be
-// acknowledged. Thin coroutines in roles/replication.cpp drive them.
+// acknowledged. The shipper in replication/replicator.cpp drives them.
 #pragma once
 
 #include <chrono>
@@ -28,6 +28,7 @@ struct answer {
     applied,        // it holds batches up to `applied_lsn` of our history (or is empty)
     gap,            // it refused: it holds only up to `applied_lsn`
     other_history,  // it holds data of history `history`
+    fenced,         // another primary process has taken the target over since
     failed,         // no answer (unreachable, timeout, 5xx)
   };
   kind type = kind::failed;
@@ -39,6 +40,10 @@ struct stream_options {
   std::size_t max_batches = 256;  // batches per request
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
+  // mirror-shop: the primary sends batches before they are durable here, so after a crash
+  // the target may hold batches the primary lost. A target found ahead before the stream
+  // is reconciled is then rolled forward from (verdict roll_forward), not an alarm.
+  bool roll_forward = false;
 };
 
 // One target's position and link. Not thread-safe; loop thread only.
@@ -46,6 +51,8 @@ class stream {
  public:
   explicit stream(stream_options opts = {});
 
+  // The primary decided (mirror-shop: announced before its fsync; otherwise committed)
+  // the batch `lsn`: the target should come to hold it.
   void primary_committed(std::uint64_t lsn);
   std::uint64_t primary_lsn() const { return primary_; }
   // The target's applied LSN, as last heard (0 before any answer).
@@ -54,6 +61,12 @@ class stream {
   std::uint64_t lag() const { return primary_ > acked_ ? primary_ - acked_ : 0; }
   link_state state() const;
   const std::string& diverged_reason() const { return diverged_reason_; }
+  // The target's position has been seen at or below the primary's since start (after a
+  // roll forward when it was ahead): from now on the two agree on every LSN both hold,
+  // and a target ahead of the primary is an alarm.
+  bool reconciled() const { return reconciled_; }
+  // Between a roll_forward verdict and rolled_forward() (or a failure).
+  bool rolling_forward() const { return rolling_; }
 
   // Whether to ask the target where it stands before sending (after a failure or at start).
   bool needs_position(clock::time_point now) const;
@@ -68,12 +81,19 @@ class stream {
 
   // What an answer means for the stream.
   enum class verdict {
-    progress,  // position moved (or confirmed): send more if there is lag
-    resume,    // a gap: resume from the target's applied LSN
-    diverged,  // stop and alarm
-    retry,     // back off, then ask the position again
+    progress,      // position moved (or confirmed): send more if there is lag
+    resume,        // a gap: resume from the target's applied LSN
+    roll_forward,  // the target holds batches after primary_lsn() that the primary lost:
+                   // fetch them from the target and apply them here, then rolled_forward()
+    diverged,      // stop and alarm
+    retry,         // back off, then ask the position again
   };
   verdict on_answer(const answer& a, const std::string& our_history, clock::time_point now);
+  // The primary now holds batches up to `lsn` after a roll_forward verdict. Reconciled
+  // when that reaches the target's position; otherwise an alarm.
+  void rolled_forward(std::uint64_t lsn);
+  // The target cannot hand back the batches the primary lacks: alarm.
+  void cannot_roll_forward(const std::string& why);
   // When the next attempt may happen after a failure.
   clock::time_point retry_at() const { return retry_at_; }
   std::chrono::milliseconds backoff() const { return backoff_; }
@@ -87,6 +107,8 @@ class stream {
   bool known_ = false;
   bool connected_ = false;
   bool in_flight_ = false;
+  bool reconciled_ = false;
+  bool rolling_ = false;
   bool diverged_ = false;
   std::string diverged_reason_;
   std::chrono::milliseconds backoff_{0};
@@ -98,9 +120,11 @@ class stream {
 // mirror-shop's rule for acknowledging writes.
 enum class mirror_mode { reject, degrade };
 
-// Whether a write may be taken and what its acknowledgment means. In reject mode, a
-// mirror that missed a write (or was never reached) is "out": writes are refused until
-// the stream reports in_sync again. In degrade mode writes go on, acknowledged
+// Whether a write may be taken and what its acknowledgment means. No write is taken
+// before the stream is reconciled (only the mirror can tell whether it holds batches this
+// primary lost in a crash, and new writes would reuse their LSNs). After that: in reject
+// mode, a mirror that missed a write (or was never reached) is "out": writes are refused
+// until the stream reports in_sync again. In degrade mode writes go on, acknowledged
 // local-only (degraded) while the mirror is behind.
 class mirror_policy {
  public:
@@ -111,14 +135,22 @@ class mirror_policy {
   // A write waited for the mirror past its timeout.
   void write_timed_out() { out_ = true; }
   // May a new write start?
-  bool accepts_writes() const { return mode_ == mirror_mode::degrade || !out_; }
+  bool accepts_writes() const { return reconciled_ && (mode_ == mirror_mode::degrade || !out_); }
   // Are acknowledgments currently local-only?
   bool degraded() const { return mode_ == mirror_mode::degrade && out_; }
   bool out() const { return out_; }
+  bool reconciled() const { return reconciled_; }
+
+  // What to answer for a write that is durable here, by whether the mirror came to hold
+  // it within the mirror timeout: acknowledge; or (the mirror is then out) acknowledge
+  // local-only in degrade mode, refuse with 503 in reject mode.
+  enum class outcome { acknowledged, degraded, refused };
+  outcome after_commit(bool mirror_holds);
 
  private:
   mirror_mode mode_;
   bool out_ = true;  // until the mirror is first seen in sync
+  bool reconciled_ = false;
 };
 
 }  // namespace node::replication

@@ -19,11 +19,21 @@ class target {
  public:
   virtual ~target() = default;
   // Where the target stands: applied (with its LSN; 0 for an empty store), other_history,
-  // or failed.
+  // or failed. A remote target is fenced by it: from its answer on, it refuses batches
+  // from any other primary process (a request a crashed process left in flight cannot
+  // land after the answer), so the position stays true until this process moves it.
   virtual asio::awaitable<answer> position(std::string history) = 0;
-  // Applies batches (in LSN order) of `history`: applied, gap, other_history or failed.
+  // Applies batches (in LSN order) of `history`: applied, gap, other_history, fenced or
+  // failed. `durable_lsn` is the primary's durable LSN: the target may drop change-log
+  // entries at or below it, as the primary never needs them back.
   virtual asio::awaitable<answer> apply(std::string history,
-                                        std::vector<store::committed_batch> batches) = 0;
+                                        std::vector<store::committed_batch> batches,
+                                        std::uint64_t durable_lsn) = 0;
+  // The batches of `history` the target holds after `lsn`, in order, at most `max`, from
+  // its change log (fewer or none when its log no longer holds them). Errors: 409
+  // history_mismatch (it holds another history), 503 (no usable answer).
+  virtual asio::awaitable<core::result<std::vector<store::committed_batch>>> changes_after(
+      std::string history, std::uint64_t lsn, std::size_t max) = 0;
   // The target as given on the command line: "json:data/mirror.json", "http://host:port".
   virtual std::string describe() const = 0;
   // The target's data checksum when it can be read locally ("" otherwise).
@@ -31,9 +41,10 @@ class target {
   virtual void close() {}
 };
 
-// Opens "json:PATH", "sqlite:PATH" (a local store) or "http://host:port" (a replica node;
-// requests carry the admin token when it is set and time out after `timeout`). Fails with
-// 400 naming `flag` when the spec is not one of these or the store cannot be opened.
+// Opens "json:PATH", "sqlite:PATH" (a local store, which keeps a change log of what it
+// applies) or "http://host:port" (a replica node; requests carry the admin token when it
+// is set and time out after `timeout`). Fails with 400 naming `flag` when the spec is not
+// one of these or the store cannot be opened.
 core::result<std::unique_ptr<target>> open_target(const std::string& spec, const std::string& flag,
                                                   asio::any_io_executor ex, http::client& client,
                                                   std::string admin_token,

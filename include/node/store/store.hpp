@@ -152,6 +152,18 @@ class store {
   using subscriber = std::function<void(const committed_batch&)>;
   virtual std::shared_ptr<void> subscribe(subscriber fn) = 0;
 
+  // Calls fn on the loop thread for every batch whose LSN and ops the writer has decided,
+  // before its durable commit here (so a mirror can write it while this store syncs),
+  // in LSN order and before subscribe()'s call for the same batch. Such a batch is never
+  // replaced by another of the same LSN: when its commit fails, the store commits it
+  // again, before anything new, with its next group (retried on its own every 100 ms);
+  // only a crash or close() loses it. Returns a handle as subscribe() does, or null when
+  // the store does not announce batches.
+  virtual std::shared_ptr<void> subscribe_prepared(subscriber fn) {
+    (void)fn;
+    return nullptr;
+  }
+
   virtual store_stats stats() = 0;
   // The backend's name and location, for logs and /health: "sqlite:data/shop.db".
   virtual std::string describe() = 0;

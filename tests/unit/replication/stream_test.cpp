@@ -1,4 +1,5 @@
-// The replication decisions without I/O: positions, answers, backoff and the mirror rule.
+// The replication decisions without I/O: positions, answers, backoff, the roll forward
+// after a crash, and the mirror rule.
 #include "node/replication/stream.hpp"
 
 #include <catch2/catch.hpp>
@@ -123,8 +124,12 @@ TEST_CASE("replication mirror: degrade mode acknowledges local-only and says so"
   const auto t0 = clock::now();
   stream s;
   mirror_policy p(mirror_mode::degrade);
-  CHECK(p.accepts_writes());
+  CHECK_FALSE(p.accepts_writes());  // not before the mirror has answered once
   s.primary_committed(1);
+  s.on_answer(applied(1), ours, t0);
+  p.observe(s);
+  CHECK(p.accepts_writes());
+  CHECK_FALSE(p.degraded());
   s.on_answer(failed(), ours, t0);
   p.observe(s);
   CHECK(p.accepts_writes());
@@ -132,4 +137,93 @@ TEST_CASE("replication mirror: degrade mode acknowledges local-only and says so"
   s.on_answer(applied(1), ours, t0 + std::chrono::seconds(1));
   p.observe(s);
   CHECK_FALSE(p.degraded());
+}
+
+TEST_CASE("replication mirror: no write before the mirror has answered, in either mode", "[unit]") {
+  const auto t0 = clock::now();
+  for (const auto mode : {mirror_mode::reject, mirror_mode::degrade}) {
+    stream s({4, std::chrono::milliseconds(100), std::chrono::milliseconds(1000), true});
+    mirror_policy p(mode);
+    s.primary_committed(3);
+    s.on_answer(failed(), ours, t0);
+    p.observe(s);
+    CHECK_FALSE(p.reconciled());
+    CHECK_FALSE(p.accepts_writes());
+    s.on_answer(applied(3), ours, t0 + std::chrono::seconds(1));
+    p.observe(s);
+    CHECK(p.reconciled());
+    CHECK(p.accepts_writes());
+  }
+}
+
+TEST_CASE("replication mirror: a write the mirror did not confirm is refused or degraded",
+          "[unit]") {
+  mirror_policy reject(mirror_mode::reject);
+  CHECK(reject.after_commit(true) == mirror_policy::outcome::acknowledged);
+  CHECK(reject.after_commit(false) == mirror_policy::outcome::refused);
+  CHECK(reject.out());
+  mirror_policy degrade(mirror_mode::degrade);
+  CHECK(degrade.after_commit(false) == mirror_policy::outcome::degraded);
+  CHECK(degrade.degraded());
+}
+
+TEST_CASE("replication stream: a mirror ahead at start is rolled forward, then reconciled",
+          "[unit]") {
+  const auto t0 = clock::now();
+  stream s({4, std::chrono::milliseconds(100), std::chrono::milliseconds(1000), true});
+  mirror_policy p(mirror_mode::reject);
+  s.primary_committed(3);
+  CHECK(s.on_answer(applied(5), ours, t0) == stream::verdict::roll_forward);
+  p.observe(s);
+  CHECK(s.rolling_forward());
+  CHECK(s.state() == link_state::catching_up);
+  CHECK_FALSE(s.reconciled());
+  CHECK_FALSE(p.accepts_writes());
+  CHECK_FALSE(s.needs_position(t0));
+  CHECK_FALSE(s.next_send(t0));  // nothing goes to the mirror meanwhile
+  s.rolled_forward(5);
+  p.observe(s);
+  CHECK(s.reconciled());
+  CHECK(s.state() == link_state::in_sync);
+  CHECK(p.accepts_writes());
+  // From now on a mirror ahead is an alarm.
+  s.on_answer(failed(), ours, t0);
+  CHECK(s.on_answer(applied(6), ours, t0 + std::chrono::seconds(1)) == stream::verdict::diverged);
+}
+
+TEST_CASE("replication stream: a roll forward that fails is retried, one that cannot diverges",
+          "[unit]") {
+  const auto t0 = clock::now();
+  stream s({4, std::chrono::milliseconds(100), std::chrono::milliseconds(1000), true});
+  s.primary_committed(3);
+  REQUIRE(s.on_answer(applied(6), ours, t0) == stream::verdict::roll_forward);
+  s.primary_committed(4);  // one batch came back before the mirror went away
+  CHECK(s.on_answer(failed(), ours, t0) == stream::verdict::retry);
+  CHECK_FALSE(s.rolling_forward());
+  CHECK(s.needs_position(t0 + std::chrono::milliseconds(100)));
+  REQUIRE(s.on_answer(applied(6), ours, t0 + std::chrono::seconds(1)) ==
+          stream::verdict::roll_forward);
+  s.cannot_roll_forward("its change log no longer holds LSN 5");
+  CHECK(s.state() == link_state::diverged);
+  CHECK(s.diverged_reason().find("LSN 5") != std::string::npos);
+  CHECK_FALSE(s.reconciled());
+
+  stream shortfall({4, std::chrono::milliseconds(100), std::chrono::milliseconds(1000), true});
+  shortfall.primary_committed(3);
+  REQUIRE(shortfall.on_answer(applied(6), ours, t0) == stream::verdict::roll_forward);
+  shortfall.rolled_forward(5);
+  CHECK(shortfall.state() == link_state::diverged);
+
+  stream async_stream;  // without roll forward, a target ahead stays an alarm
+  async_stream.primary_committed(3);
+  CHECK(async_stream.on_answer(applied(4), ours, t0) == stream::verdict::diverged);
+}
+
+TEST_CASE("replication stream: a target taken over by another primary diverges", "[unit]") {
+  stream s;
+  s.primary_committed(2);
+  s.on_answer(applied(2), ours, clock::now());
+  CHECK(s.on_answer({answer::kind::fenced, 0, {}}, ours, clock::now()) ==
+        stream::verdict::diverged);
+  CHECK(s.state() == link_state::diverged);
 }

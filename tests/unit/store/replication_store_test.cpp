@@ -1,12 +1,15 @@
 // The store's replication support on every backend: the durable change log, applying
-// replicated batches (idempotent, refusing gaps and other histories), new histories, and
-// the LSN a write reports.
+// replicated batches (idempotent, refusing gaps and other histories), new histories, the
+// LSN a write reports, and batches announced before their commit (kept when it fails).
 #include "node/store/store.hpp"
 
 #include "store_fixture.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -41,6 +44,16 @@ node::core::result<std::uint64_t> apply_batches(asio::io_context& io, std::share
                                                 std::string history,
                                                 std::vector<committed_batch> batches) {
   return run_co(io, s->apply_replicated(std::move(history), std::move(batches)));
+}
+
+// Runs io (kept busy by a work guard) until pred holds or 10 s pass; returns pred().
+template <class Pred>
+bool run_until(asio::io_context& io, Pred pred) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!pred() && std::chrono::steady_clock::now() < deadline) {
+    io.run_one_for(std::chrono::milliseconds(20));
+  }
+  return pred();
 }
 
 }  // namespace
@@ -178,4 +191,93 @@ TEST_CASE("replication store: a promoted replica never reuses a replicated id", 
   auto old = apply_batches(io, s, history, {put_batch(2, "9", 9)});
   REQUIRE_FALSE(old.has_value());
   CHECK(old.error().code == "history_mismatch");
+}
+
+TEST_CASE("replication store: prepared batches are announced before they are committed", "[unit]") {
+  asio::io_context io;
+  auto s = open_store("memory:", io);
+  std::vector<std::string> events;
+  auto prepared = s->subscribe_prepared([&](const committed_batch& b) {
+    // The loop side shows a batch once it is durable; an announced one is not yet.
+    events.push_back("prepared " + std::to_string(b.lsn) + (s->lsn() < b.lsn ? "" : " late"));
+  });
+  REQUIRE(prepared);
+  auto committed = s->subscribe(
+      [&](const committed_batch& b) { events.push_back("committed " + std::to_string(b.lsn)); });
+  auto a = spawn_txn(io, s, put_fn("products", "1", {{"n", 1}}));
+  auto b = spawn_txn(io, s, put_fn("products", "2", {{"n", 2}}));
+  drain(io);
+  REQUIRE(a->has_value());
+  REQUIRE(b->has_value());
+  CHECK(events.size() == 4);
+  const auto prepared_at = [&](std::uint64_t lsn) {
+    return std::find(events.begin(), events.end(), "prepared " + std::to_string(lsn)) -
+           events.begin();
+  };
+  const auto committed_at = [&](std::uint64_t lsn) {
+    return std::find(events.begin(), events.end(), "committed " + std::to_string(lsn)) -
+           events.begin();
+  };
+  for (const std::uint64_t lsn : {1, 2}) {
+    INFO(lsn);
+    CHECK(prepared_at(lsn) < committed_at(lsn));
+    CHECK(committed_at(lsn) < static_cast<long>(events.size()));
+  }
+}
+
+TEST_CASE("replication store: an announced batch whose commit failed keeps its LSN", "[unit]") {
+  temp_dir dir;
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  const auto spec = spec_for("json", dir);
+  const auto blocker = dir.path() / "store.json.tmp";
+  std::vector<committed_batch> announced;
+  {
+    auto s = open_store(spec, io);
+    auto sub = s->subscribe_prepared([&](const committed_batch& b) { announced.push_back(b); });
+    // A directory where the json backend writes its next file: the commit fails.
+    std::filesystem::create_directory(blocker);
+    auto failed = spawn_txn(io, s, put_fn("products", "1", {{"n", 1}}));
+    REQUIRE(run_until(io, [&] { return failed->has_value(); }));
+    REQUIRE_FALSE((*failed)->has_value());
+    CHECK((*failed)->error().status == 503);
+    REQUIRE(announced.size() == 1);
+    CHECK(announced[0].lsn == 1);
+    CHECK(s->lsn() == 0);
+
+    // The store commits it again on its own, as it was, once the medium works again.
+    std::filesystem::remove(blocker);
+    REQUIRE(run_until(io, [&] { return s->lsn() == 1; }));
+    CHECK(s->get("products", "1")->at("n") == 1);
+
+    // New writes follow it.
+    auto next = spawn_txn(io, s, put_fn("products", "2", {{"n", 2}}));
+    REQUIRE(run_until(io, [&] { return next->has_value(); }));
+    REQUIRE((*next)->has_value());
+    CHECK(s->lsn() == 2);
+    REQUIRE(announced.size() >= 2);
+    CHECK(announced.back().lsn == 2);
+    CHECK(announced.back().ops.at(0).id == "2");
+    s->close();
+  }
+  guard.reset();
+  auto s = open_store(spec, io);
+  CHECK(s->lsn() == 2);
+  CHECK(s->get("products", "1")->at("n") == 1);
+  CHECK(s->get("products", "2")->at("n") == 2);
+}
+
+TEST_CASE("replication store: a store without prepared subscribers retries nothing", "[unit]") {
+  temp_dir dir;
+  asio::io_context io;
+  auto s = open_store(spec_for("json", dir), io);
+  const auto blocker = dir.path() / "store.json.tmp";
+  std::filesystem::create_directory(blocker);
+  auto failed = run_txn(io, s, put_fn("products", "1", {{"n", 1}}));
+  CHECK_FALSE(failed.has_value());
+  std::filesystem::remove(blocker);
+  auto next = run_txn(io, s, put_fn("products", "2", {{"n", 2}}));
+  REQUIRE(next.has_value());
+  CHECK(s->lsn() == 1);  // the failed write is gone; its LSN went to the next one
+  CHECK_FALSE(s->get("products", "1"));
 }
