@@ -153,4 +153,8 @@ void append_json_string(std::string& out, std::string_view s) {
   write_string(out, s);
 }
 
+void append_json_number(std::string& out, double d) {
+  write_double(out, d);
+}
+
 }  // namespace node::core

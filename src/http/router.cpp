@@ -1,6 +1,8 @@
 // Route matching with path parameters, and the request context's helpers.
 #include "node/http/router.hpp"
 
+#include "node/core/query.hpp"
+
 #include <boost/url/decode_view.hpp>
 
 #include <stdexcept>
@@ -15,9 +17,14 @@ std::string_view context::param(std::string_view name) const {
 }
 
 std::optional<std::string> context::query(std::string_view name) const {
-  auto it = query_.find(name);
-  if (it == query_.end()) return std::nullopt;
-  return std::string((*it).value);
+  std::optional<std::string> found;
+  std::string buf;
+  core::for_each_query_param(encoded_query_, [&](std::string_view k, std::string_view v, bool) {
+    if (core::decode_query_part(k, buf) != name) return true;
+    found = std::string(core::decode_query_part(v, buf));
+    return false;
+  });
+  return found;
 }
 
 std::string_view context::header(std::string_view name) const {
@@ -79,8 +86,11 @@ void router::add(bhttp::verb method, std::string pattern, handler h) {
     }
   }
   route r{method, std::move(pattern), {}, std::move(h)};
-  for (auto s : split(r.pattern))
+  r.literal = true;
+  for (auto s : split(r.pattern)) {
     r.segments.emplace_back(s);
+    if (s.size() >= 2 && s.front() == '{' && s.back() == '}') r.literal = false;
+  }
   routes_.push_back(std::move(r));
 }
 
@@ -104,8 +114,18 @@ bool router::matches(const route& r, const segments& segs,
 }
 
 router::match router::find(bhttp::verb method, std::string_view path, context& ctx) const {
-  auto segs = split(path);
   match m;
+  // A route without parameters whose pattern is the path itself is the best match there is.
+  for (const auto& r : routes_) {
+    if (r.literal && r.method == method && r.pattern == path) {
+      ctx.params_.clear();
+      m.target = &r.h;
+      m.route = r.pattern;
+      m.path_known = true;
+      return m;
+    }
+  }
+  auto segs = split(path);
   m.route = "unmatched";
   // An exact literal match beats a parameter match: try routes with fewer parameters first
   // by preferring the first registered route whose literal segments all match.

@@ -2,6 +2,7 @@
 #include "node/http/server.hpp"
 
 #include "node/core/log.hpp"
+#include "node/core/query.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -45,11 +46,21 @@ bool is_set_by_server(bhttp::field f) {
 // A request target that is an absolute path of plain characters: no query, no
 // percent-encoding, nothing the URL parser would reject or change.
 bool is_plain_path(std::string_view target) {
+  static constexpr std::array<bool, 256> plain = [] {
+    std::array<bool, 256> t{};
+    for (int c = 'a'; c <= 'z'; ++c)
+      t[static_cast<std::size_t>(c)] = true;
+    for (int c = 'A'; c <= 'Z'; ++c)
+      t[static_cast<std::size_t>(c)] = true;
+    for (int c = '0'; c <= '9'; ++c)
+      t[static_cast<std::size_t>(c)] = true;
+    for (char c : std::string_view("/-._~!$&'()*+,;=:@"))
+      t[static_cast<unsigned char>(c)] = true;
+    return t;
+  }();
   if (target.empty() || target.front() != '/') return false;
   for (char c : target) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 std::string_view("/-._~!$&'()*+,;=:@").find(c) != std::string_view::npos;
-    if (!plain) return false;
+    if (!plain[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }
@@ -97,6 +108,11 @@ server::server(asio::any_io_executor ex, server_options opts, const router& rout
       metrics_(metrics),
       acceptor_(ex_),
       alive_(std::make_shared<bool>(true)) {
+  append_header(common_headers_, "Server", "node");
+  append_header(common_headers_, "Access-Control-Allow-Origin", opts_.cors_origin);
+  if (opts_.cors_origin != "*") append_header(common_headers_, "Vary", "Origin");
+  append_header(common_headers_, "Access-Control-Expose-Headers",
+                "X-Commit-Lsn, Idempotency-Replayed, X-Replication-Degraded");
   metrics_.declare("http_requests_total", core::metrics::kind::counter,
                    "HTTP requests answered, by route, method and status.");
   metrics_.declare("http_request_duration_seconds", core::metrics::kind::histogram,
@@ -285,11 +301,7 @@ asio::awaitable<boost::system::error_code> server::write_answer(const session_pt
     has_type = has_type || f.name() == bhttp::field::content_type;
     append_header(out, f.name_string(), f.value());
   }
-  append_header(out, "Server", "node");
-  append_header(out, "Access-Control-Allow-Origin", opts_.cors_origin);
-  if (!cors_any) append_header(out, "Vary", "Origin");
-  append_header(out, "Access-Control-Expose-Headers",
-                "X-Commit-Lsn, Idempotency-Replayed, X-Replication-Degraded");
+  out += common_headers_;
   unsigned status = res.result_int();
   bool bodiless = status / 100 == 1 || status == 204 || status == 304;
   if (!has_type && !bodiless) append_header(out, "Content-Type", json_content_type);
@@ -451,24 +463,22 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
 }
 
 asio::awaitable<response> server::dispatch(const request& req, std::string_view& route) {
-  std::string_view raw = req.target();
-  std::optional<boost::urls::url_view> parsed;  // the query view points into it
-  boost::urls::params_view query;
+  const std::string_view raw = req.target();
+  const auto qmark = raw.find('?');
+  std::string_view encoded_query = qmark == std::string_view::npos ? "" : raw.substr(qmark + 1);
   std::string path;
-  if (is_plain_path(raw)) {
-    path = raw;  // the common case needs no URL parser
+  if (is_plain_path(raw.substr(0, qmark)) && core::is_valid_query(encoded_query)) {
+    path = raw.substr(0, qmark);  // the common case needs no URL parser
   } else {
     auto target = boost::urls::parse_origin_form(raw);
     if (!target) {
       route = "invalid";
       co_return error_reply(core::bad_request("malformed request target"));
     }
-    parsed = *target;
-    path = parsed->encoded_path();
-    query = parsed->params();
+    path = target->encoded_path();
+    encoded_query = target->encoded_query();
   }
-  context ctx(req, path, query);
-  if (parsed) ctx.set_encoded_query(parsed->encoded_params());
+  context ctx(req, path, encoded_query);
 
   if (req.method() == bhttp::verb::options) {
     route = "OPTIONS";

@@ -1,6 +1,10 @@
 // Rows from query strings, POST /predict bodies and V2 infer requests; predictions as JSON.
 #include "node/ml/inference.hpp"
 
+#include "node/core/query.hpp"
+
+#include <boost/container/small_vector.hpp>
+
 #include <charconv>
 #include <cmath>
 
@@ -124,16 +128,6 @@ core::result<std::vector<double>> instance_row(const dataset& d, const json::val
                            field);
 }
 
-// The text of a percent-encoded query part: itself when nothing is encoded, else decoded into buf.
-std::string_view decoded(boost::urls::pct_string_view text, std::string& buf) {
-  std::string_view raw = text;
-  if (raw.find_first_of("%+") == std::string_view::npos) return raw;
-  boost::urls::encoding_opts opts;
-  opts.space_as_plus = true;
-  buf = text.decode(opts);
-  return buf;
-}
-
 }  // namespace
 
 prediction predict_row(const classifier& c, std::span<const double> row) {
@@ -158,27 +152,30 @@ std::optional<double> parse_finite(std::string_view text) {
   return x;
 }
 
-core::result<std::vector<double>> row_from_query(const dataset& d,
-                                                 const boost::urls::params_encoded_view& query) {
+core::result<std::vector<double>> row_from_query(const dataset& d, std::string_view query) {
   const std::size_t width = d.n_features();
   std::vector<double> row(width);
-  std::vector<bool> seen(width, false);
+  boost::container::small_vector<bool, 32> seen(width, false);
   std::string key_buf;
   std::string value_buf;
-  for (auto p : query) {
-    std::string_view key = decoded(p.key, key_buf);
+  std::optional<core::error> failed;
+  core::for_each_query_param(query, [&](std::string_view k, std::string_view v, bool) {
+    const std::string_view key = core::decode_query_part(k, key_buf);
     auto idx = d.feature_index(key);
-    if (!idx || seen[*idx]) continue;
-    std::string_view value = p.has_value ? decoded(p.value, value_buf) : std::string_view();
+    if (!idx || seen[*idx]) return true;
+    const std::string_view value = core::decode_query_part(v, value_buf);
     auto x = parse_finite(value);
     if (!x) {
-      return core::bad_request(
+      failed = core::bad_request(
           "feature '" + std::string(key) + "' must be a finite number, got '" + echo(value) + "'",
           std::string(key));
+      return false;
     }
     seen[*idx] = true;
     row[*idx] = *x;
-  }
+    return true;
+  });
+  if (failed) return *failed;
   for (std::size_t j = 0; j < width; ++j) {
     if (seen[j]) continue;
     const std::string& name = short_name(d, j);
@@ -254,7 +251,7 @@ std::string answer_writer::write(const prediction& p) const {
   out += label;
   for (std::size_t i = 0; i < p.probabilities.size(); ++i) {
     if (i != 0) out += ',';
-    out += core::to_json(json::value(p.probabilities[i]));
+    core::append_json_number(out, p.probabilities[i]);
   }
   out += "]}";
   return out;

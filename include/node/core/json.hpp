@@ -23,6 +23,9 @@ std::string to_json(const json::value& v);
 // written without building a JSON tree.
 void append_json_string(std::string& out, std::string_view s);
 
+// Appends `d` as to_json writes a double (null when not finite).
+void append_json_number(std::string& out, double d);
+
 // Parses a request body; a syntax error is a 400 bad_request naming the offset.
 result<json::value> parse_json(std::string_view body);
 

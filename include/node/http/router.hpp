@@ -8,8 +8,6 @@
 #include "node/http/response.hpp"
 
 #include <boost/container/small_vector.hpp>
-#include <boost/url/params_encoded_view.hpp>
-#include <boost/url/params_view.hpp>
 
 #include <functional>
 #include <optional>
@@ -24,20 +22,20 @@ namespace node::http {
 // parameters (percent-decoded) and the query string.
 class context {
  public:
-  context(const request& req, std::string path, boost::urls::params_view query)
-      : req_(req), path_(std::move(path)), query_(query) {}
+  // `encoded_query`: what follows '?' in the target, valid (core::is_valid_query or checked
+  // by Boost.URL), still percent-encoded; it points into `req`.
+  context(const request& req, std::string path, std::string_view encoded_query = {})
+      : req_(req), path_(std::move(path)), encoded_query_(encoded_query) {}
 
   const request& raw() const { return req_; }
   const std::string& path() const { return path_; }
   // A path parameter of the matched pattern; empty when the pattern has no such name.
   std::string_view param(std::string_view name) const;
-  // The first value of a query parameter, if present.
+  // The first value of a query parameter, decoded ('+' as a space), if present.
   std::optional<std::string> query(std::string_view name) const;
-  const boost::urls::params_view& query_params() const { return query_; }
   // The query as sent, still percent-encoded (empty when none): for hot routes that decode
-  // only what they read. The server sets it with the query.
-  const boost::urls::params_encoded_view& encoded_query() const { return encoded_query_; }
-  void set_encoded_query(boost::urls::params_encoded_view q) { encoded_query_ = q; }
+  // only what they read (core::for_each_query_param).
+  std::string_view encoded_query() const { return encoded_query_; }
   // A header's value, empty when absent.
   std::string_view header(std::string_view name) const;
 
@@ -51,8 +49,7 @@ class context {
  private:
   const request& req_;
   std::string path_;
-  boost::urls::params_view query_;
-  boost::urls::params_encoded_view encoded_query_;
+  std::string_view encoded_query_;
 };
 
 using handler = std::function<asio::awaitable<response>(context&)>;
@@ -81,6 +78,7 @@ class router {
     std::string pattern;
     std::vector<std::string> segments;
     handler h;
+    bool literal = false;  // no parameter segment: matches only its own pattern text
   };
   using segments = boost::container::small_vector<std::string_view, 8>;
   static segments split(std::string_view path);

@@ -94,6 +94,8 @@ class server {
   std::vector<request_series> request_series_;
   std::vector<route_series> route_series_;
   clock::duration shortest_timeout_;
+  // The headers every answer carries (Server, CORS), serialized once.
+  std::string common_headers_;
 
   asio::any_io_executor ex_;
   server_options opts_;

@@ -8,8 +8,6 @@
 #include "node/ml/classifier.hpp"
 #include "node/ml/dataset.hpp"
 
-#include <boost/url/params_encoded_view.hpp>
-
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -38,8 +36,7 @@ std::optional<double> parse_finite(std::string_view text);
 // wins; other parameters are ignored. Fails with bad_request naming the field: a missing feature
 // (field: its alias, else its name), a value that is not a finite number (field: the parameter as
 // given).
-core::result<std::vector<double>> row_from_query(const dataset& d,
-                                                 const boost::urls::params_encoded_view& query);
+core::result<std::vector<double>> row_from_query(const dataset& d, std::string_view query);
 
 // The rows of a POST /predict body {"instances":[[5.1,3.5,1.4,0.2], ...]}; an instance may also
 // be an object keyed by feature name or alias ({"sl":5.1, ...}; other keys are ignored).

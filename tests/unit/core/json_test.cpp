@@ -38,6 +38,18 @@ TEST_CASE("json: non-finite doubles print as null", "[unit]") {
   CHECK(to_json(json::value(std::numeric_limits<double>::quiet_NaN())) == "null");
 }
 
+TEST_CASE("json: append_json_number and append_json_string write what to_json writes", "[unit]") {
+  for (double d : {0.0, 1.0, 0.1 + 0.2, -2.5, 1e300, 1.5e-12, 1.0 / 3,
+                   std::numeric_limits<double>::infinity()}) {
+    std::string out = "[";
+    node::core::append_json_number(out, d);
+    CHECK(out == "[" + to_json(json::value(d)));
+  }
+  std::string s;
+  node::core::append_json_string(s, "a\"b\n");
+  CHECK(s == to_json(json::string("a\"b\n")));
+}
+
 TEST_CASE("json: integers, literals and nesting print compactly", "[unit]") {
   json::value v = {{"a", 1}, {"b", json::array{true, false, nullptr}}, {"c", json::object{}}};
   v.as_object()["big"] = std::numeric_limits<std::uint64_t>::max();
@@ -76,7 +88,8 @@ TEST_CASE("json: malformed input is a bad_request naming the offset", "[unit]") 
 
 TEST_CASE("json: every byte below 0x80 in a string reads back unchanged", "[unit]") {
   std::string all;
-  for (int c = 0; c < 0x80; ++c) all += static_cast<char>(c);
+  for (int c = 0; c < 0x80; ++c)
+    all += static_cast<char>(c);
   all += "caf\xc3\xa9 \xe2\x82\xac";
   const json::value v = json::object{{all, all}};
   const auto text = node::core::to_json(v);

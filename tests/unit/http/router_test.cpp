@@ -16,8 +16,7 @@ http::handler tag(std::string name) {
 
 struct fixture {
   http::request req;
-  boost::urls::params_view none;
-  http::context ctx{req, "/", none};
+  http::context ctx{req, "/"};
 };
 
 }  // namespace
@@ -89,20 +88,19 @@ TEST_CASE("router: registering a route twice is a bug", "[unit]") {
 
 TEST_CASE("router: the JSON body needs a JSON content type", "[unit]") {
   http::request req;
-  boost::urls::params_view none;
   req.body() = R"({"a":1})";
   {
-    http::context c(req, "/", none);
+    http::context c(req, "/");
     REQUIRE(c.json_body());  // no Content-Type: read as JSON
   }
   req.set(boost::beast::http::field::content_type, "application/json; charset=utf-8");
   {
-    http::context c(req, "/", none);
+    http::context c(req, "/");
     REQUIRE(c.json_body());
   }
   req.set(boost::beast::http::field::content_type, "text/plain");
   {
-    http::context c(req, "/", none);
+    http::context c(req, "/");
     auto r = c.json_body();
     REQUIRE(r.has_error());
     CHECK(r.error().status == 415);
@@ -111,7 +109,7 @@ TEST_CASE("router: the JSON body needs a JSON content type", "[unit]") {
   req.set(boost::beast::http::field::content_type, "application/json");
   req.body() = "{oops";
   {
-    http::context c(req, "/", none);
+    http::context c(req, "/");
     auto r = c.json_body();
     REQUIRE(r.has_error());
     CHECK(r.error().status == 400);
@@ -120,12 +118,21 @@ TEST_CASE("router: the JSON body needs a JSON content type", "[unit]") {
 
 TEST_CASE("router: the admin token is checked only when set", "[unit]") {
   http::request req;
-  boost::urls::params_view none;
-  http::context c(req, "/", none);
+  http::context c(req, "/");
   CHECK(c.authorize(""));
   CHECK(c.authorize("secret").error().status == 401);
   req.set(boost::beast::http::field::authorization, "Bearer secret");
-  http::context c2(req, "/", none);
+  http::context c2(req, "/");
   CHECK(c2.authorize("secret"));
   CHECK(c2.authorize("other").has_error());
+}
+
+TEST_CASE("router: query parameters are decoded and the first one wins", "[unit]") {
+  http::request req;
+  http::context c(req, "/", "a=1&na%6De=x%20y+z&name=2&flag");
+  CHECK(c.query("name") == "x y z");
+  CHECK(c.query("a") == "1");
+  CHECK(c.query("flag") == "");
+  CHECK_FALSE(c.query("b").has_value());
+  CHECK(c.encoded_query() == "a=1&na%6De=x%20y+z&name=2&flag");
 }

@@ -17,7 +17,7 @@ namespace {
 
 node::core::result<std::vector<double>> from_query(const dataset& d, const char* target) {
   boost::urls::url_view u(target);
-  return row_from_query(d, u.encoded_params());
+  return row_from_query(d, u.encoded_query());
 }
 
 json::value parse(const char* text) {

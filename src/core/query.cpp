@@ -1,0 +1,60 @@
+// Query-string validation and percent-decoding for the in-place parameter splitter.
+#include "node/core/query.hpp"
+
+#include <boost/url/encoding_opts.hpp>
+#include <boost/url/pct_string_view.hpp>
+
+#include <array>
+
+namespace node::core {
+
+namespace {
+
+// The characters a query may hold as they are (RFC 3986 "query" less pct-encoded).
+constexpr std::array<bool, 256> query_chars = [] {
+  std::array<bool, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c)
+    t[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c)
+    t[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c)
+    t[static_cast<std::size_t>(c)] = true;
+  for (char c : std::string_view("-._~!$&'()*+,;=:@/?"))
+    t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+}  // namespace
+
+bool is_valid_query(std::string_view q) {
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    const char c = q[i];
+    if (c == '%') {
+      if (i + 2 >= q.size()) return false;
+      if (!is_hex(q[i + 1]) || !is_hex(q[i + 2])) return false;
+      i += 2;
+    } else if (!query_chars[static_cast<unsigned char>(c)]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view decode_query_part(std::string_view part, std::string& buf) {
+  bool plain = true;
+  for (char c : part)
+    plain = plain && c != '%' && c != '+';
+  if (plain) return part;
+  auto pct = boost::urls::make_pct_string_view(part);
+  if (!pct) return part;  // not a valid query part: the caller validated it, so never here
+  boost::urls::encoding_opts opts;
+  opts.space_as_plus = true;
+  buf = pct->decode(opts);
+  return buf;
+}
+
+}  // namespace node::core
