@@ -121,6 +121,11 @@ replicator::replicator(asio::any_io_executor ex, std::shared_ptr<node::store::st
       return;
     }
     pending_.erase(b.lsn);  // the change log has it now
+    if (opts_.mode == replicator_mode::async && b.lsn > stream_.acked_lsn()) {
+      if (!tail_.empty() && tail_.back().lsn + 1 != b.lsn) tail_.clear();
+      if (tail_.size() == tail_max) tail_.pop_front();
+      tail_.push_back(b);
+    }
     note_decided(b.lsn);
     if (opts_.mode == replicator_mode::sync) {
       poke();
@@ -292,6 +297,19 @@ asio::awaitable<void> replicator::run_shipper() {
 }
 
 std::vector<node::store::committed_batch> replicator::collect(std::uint64_t after) {
+  // async: the batches come out of the tail; should the send fail, they are read back from
+  // the change log next time.
+  while (!tail_.empty() && tail_.front().lsn <= after)
+    tail_.pop_front();
+  if (!tail_.empty() && tail_.front().lsn == after + 1) {
+    std::vector<node::store::committed_batch> out;
+    out.reserve(std::min(opts_.max_batches, tail_.size()));
+    while (!tail_.empty() && out.size() < opts_.max_batches) {
+      out.push_back(std::move(tail_.front()));
+      tail_.pop_front();
+    }
+    return out;
+  }
   auto batches = inner_->changes_after(after, opts_.max_batches);
   std::uint64_t next = batches.empty() ? after + 1 : batches.back().lsn + 1;
   for (auto it = pending_.find(next);
@@ -371,6 +389,8 @@ stream::verdict replicator::handle(const answer& a) {
       it = commit_times_.erase(it);
     }
     pending_.erase(pending_.begin(), pending_.upper_bound(acked));
+    while (!tail_.empty() && tail_.front().lsn <= acked)
+      tail_.pop_front();
     inner_->prune_change_log(acked);
   }
   settle(verdict);

@@ -17,9 +17,9 @@ namespace {
 // A local store, opened by the primary, written through apply_replicated.
 class local_target final : public target {
  public:
-  local_target(std::shared_ptr<store::store> st, std::string spec)
+  local_target(std::shared_ptr<store::store> st, std::string spec, bool keep_log)
       : store_(std::move(st)), spec_(std::move(spec)) {
-    store_->keep_change_log();
+    if (keep_log) store_->keep_change_log();
   }
   ~local_target() override { store_->close(); }
 
@@ -232,7 +232,7 @@ class remote_target final : public target {
 core::result<std::unique_ptr<target>> open_target(const std::string& spec, const std::string& flag,
                                                   asio::any_io_executor ex, http::client& client,
                                                   std::string admin_token,
-                                                  std::chrono::milliseconds timeout) {
+                                                  std::chrono::milliseconds timeout, bool mirror) {
   if (spec.rfind("http://", 0) == 0) {
     std::string host;
     std::uint16_t port = 0;
@@ -250,7 +250,7 @@ core::result<std::unique_ptr<target>> open_target(const std::string& spec, const
   if (!st) {
     return core::bad_request("--" + flag + ": " + st.error().message, flag);
   }
-  return std::unique_ptr<target>(std::make_unique<local_target>(std::move(*st), spec));
+  return std::unique_ptr<target>(std::make_unique<local_target>(std::move(*st), spec, mirror));
 }
 
 std::string checksum(store::store& s, const std::vector<std::string>& collections) {

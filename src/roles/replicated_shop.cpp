@@ -166,7 +166,7 @@ core::result<std::unique_ptr<role>> make_replicated_shop(const role_context& ctx
     opts.sync_timeout = rc.sync_timeout;
     auto t = replication::open_target(
         mirror ? rc.mirror : rc.replica, mirror ? "mirror" : "replica", ctx.ex, ctx.client,
-        cfg.admin_token, mirror ? rc.mirror_timeout : cfg.client.timeout);
+        cfg.admin_token, mirror ? rc.mirror_timeout : cfg.client.timeout, mirror);
     if (!t) return t.error();
     target = std::move(*t);
   } else {

@@ -1,6 +1,8 @@
 // Committed batches as JSON: the change log's and the replication stream's format.
 #include "node/store/store.hpp"
 
+#include "node/core/json.hpp"
+
 #include <utility>
 
 namespace node::store {
@@ -20,6 +22,39 @@ json::object batch_to_json(const committed_batch& b) {
     ops.push_back(std::move(j));
   }
   return {{"lsn", b.lsn}, {"ops", std::move(ops)}};
+}
+
+std::string batch_to_json_text(const committed_batch& b, std::span<const std::string> doc_texts) {
+  std::string out;
+  std::size_t size = 32;
+  for (const auto& t : doc_texts)
+    size += t.size() + 64;
+  out.reserve(size);
+  out += "{\"lsn\":";
+  out += std::to_string(b.lsn);
+  out += ",\"ops\":[";
+  std::size_t put = 0;
+  for (std::size_t i = 0; i < b.ops.size(); ++i) {
+    const op& o = b.ops[i];
+    if (i != 0) out += ',';
+    out += o.type == op::kind::put ? "{\"op\":\"put\",\"collection\":"
+                                   : "{\"op\":\"del\",\"collection\":";
+    core::append_json_string(out, o.collection);
+    out += ",\"id\":";
+    core::append_json_string(out, o.id);
+    if (o.type == op::kind::put) {
+      out += ",\"doc\":";
+      if (put < doc_texts.size()) {
+        out += doc_texts[put];
+      } else {
+        out += core::to_json(o.doc);
+      }
+      ++put;
+    }
+    out += '}';
+  }
+  out += "]}";
+  return out;
 }
 
 core::result<committed_batch> batch_from_json(const json::value& v) {

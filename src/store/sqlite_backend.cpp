@@ -241,9 +241,7 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
     prepare_reads(w, b->w_);
     b->w_.put = prepare(w, "INSERT OR REPLACE INTO docs(collection, id, body) VALUES(?1, ?2, ?3)");
     b->w_.del = prepare(w, "DELETE FROM docs WHERE collection = ?1 AND id = ?2");
-    b->w_.next_id = prepare(w,
-                            "INSERT INTO next_ids(collection, last) VALUES(?1, 1) "
-                            "ON CONFLICT(collection) DO UPDATE SET last = last + 1 RETURNING last");
+    b->w_.last_id = prepare(w, "SELECT last FROM next_ids WHERE collection = ?1");
     b->w_.keep_id =
         prepare(w,
                 "INSERT INTO next_ids(collection, last) VALUES(?1, ?2) "
@@ -252,6 +250,11 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
     b->w_.set_history = prepare(w, "UPDATE meta SET value = ?1 WHERE key = 'history'");
     b->w_.log = prepare(w, "INSERT OR REPLACE INTO log(lsn, batch) VALUES(?1, ?2)");
     b->w_.prune = prepare(w, "DELETE FROM log WHERE lsn <= ?1");
+    b->w_.begin = prepare(w, "BEGIN IMMEDIATE");
+    b->w_.commit = prepare(w, "COMMIT");
+    b->w_.savepoint = prepare(w, "SAVEPOINT txn");
+    b->w_.release = prepare(w, "RELEASE txn");
+    b->w_.rollback_to = prepare(w, "ROLLBACK TO txn");
 
     b->read_ = connect(SQLITE_OPEN_READWRITE);
     exec(b->read_.get(), "PRAGMA query_only=ON");
@@ -364,8 +367,8 @@ std::vector<entry> sqlite_backend::w_list(std::string_view collection) {
 
 void sqlite_backend::w_put(std::string_view collection, std::string_view id,
                            const json::object& doc) {
-  const std::string body = core::to_json(doc);
-  use(w_.put.get()).text(1, collection).text(2, id).text(3, body).step();
+  put_texts_.push_back(core::to_json(doc));
+  use(w_.put.get()).text(1, collection).text(2, id).text(3, put_texts_.back()).step();
 }
 
 bool sqlite_backend::w_del(std::string_view collection, std::string_view id) {
@@ -375,22 +378,34 @@ bool sqlite_backend::w_del(std::string_view collection, std::string_view id) {
 }
 
 std::uint64_t sqlite_backend::w_next_id(std::string_view collection) {
-  use u(w_.next_id.get());
-  u.text(1, collection);
-  if (!u.step()) {
-    throw backend_failure("next id not returned");
+  std::uint64_t& last = id_counter(collection);
+  ++last;
+  ids_dirty_ = true;
+  return last;
+}
+
+std::uint64_t& sqlite_backend::id_counter(std::string_view collection) {
+  auto it = ids_.find(collection);
+  if (it == ids_.end()) {
+    use u(w_.last_id.get());
+    u.text(1, collection);
+    const std::uint64_t last = u.step() ? u.column_integer(0) : 0;
+    it = ids_.emplace(std::string(collection), id_state{last, last}).first;
   }
-  const std::uint64_t id = u.column_integer(0);
-  txn_ids_.insert_or_assign(std::string(collection), id);
-  return id;
+  return it->second.last;
 }
 
 void sqlite_backend::w_set_lsn(std::uint64_t lsn) {
+  group_lsn_ = lsn;
   use(w_.set_lsn.get()).integer(1, lsn).step();
 }
 
 void sqlite_backend::w_keep_id(std::string_view collection, std::uint64_t id) {
-  use(w_.keep_id.get()).text(1, collection).integer(2, id).step();
+  std::uint64_t& last = id_counter(collection);
+  if (id > last) {
+    last = id;
+    ids_dirty_ = true;
+  }
 }
 
 void sqlite_backend::w_set_history(const std::string& history) {
@@ -398,8 +413,17 @@ void sqlite_backend::w_set_history(const std::string& history) {
 }
 
 void sqlite_backend::w_log(const committed_batch& batch) {
-  const std::string text = core::to_json(batch_to_json(batch));
+  std::size_t puts = 0;
+  for (const auto& o : batch.ops)
+    puts += o.type == op::kind::put ? 1 : 0;
+  // The batch's puts are the last w_put calls, unless a caller wrote it otherwise.
+  std::span<const std::string> texts;
+  if (puts <= put_texts_.size()) {
+    texts = std::span<const std::string>(put_texts_).last(puts);
+  }
+  const std::string text = batch_to_json_text(batch, texts);
   use(w_.log.get()).integer(1, batch.lsn).text(2, text).step();
+  put_texts_.clear();
 }
 
 void sqlite_backend::w_prune_log(std::uint64_t upto) {
@@ -407,9 +431,14 @@ void sqlite_backend::w_prune_log(std::uint64_t upto) {
 }
 
 core::result<std::uint64_t> sqlite_backend::begin_group() {
+  put_texts_.clear();
   try {
-    exec(write_.get(), "BEGIN IMMEDIATE");
-    return core::result<std::uint64_t>(boost::system::in_place_value, read_lsn(w_.lsn.get()));
+    use(w_.begin.get()).step();
+    const std::uint64_t lsn = read_lsn(w_.lsn.get());
+    // Another process sharing the file may have handed out ids since this one's commit.
+    if (lsn != group_lsn_) ids_.clear();
+    group_lsn_ = lsn;
+    return core::result<std::uint64_t>(boost::system::in_place_value, lsn);
   } catch (const backend_failure& e) {
     rollback_group();
     return core::unavailable(std::string("sqlite: ") + e.what());
@@ -417,25 +446,34 @@ core::result<std::uint64_t> sqlite_backend::begin_group() {
 }
 
 void sqlite_backend::savepoint() {
-  exec(write_.get(), "SAVEPOINT txn");
-  txn_ids_.clear();
+  use(w_.savepoint.get()).step();
+  put_texts_.clear();
 }
 
 void sqlite_backend::release() {
-  exec(write_.get(), "RELEASE txn");
+  use(w_.release.get()).step();
 }
 
 void sqlite_backend::rollback_to_savepoint() {
-  exec(write_.get(), "ROLLBACK TO txn");
-  for (const auto& [collection, id] : txn_ids_) {
-    use(w_.keep_id.get()).text(1, collection).integer(2, id).step();
-  }
-  exec(write_.get(), "RELEASE txn");
+  use(w_.rollback_to.get()).step();
+  put_texts_.clear();  // the id counters live in memory until the commit: ids stay used
+  use(w_.release.get()).step();
 }
 
 core::result<void> sqlite_backend::commit_group(bool) {
   try {
-    exec(write_.get(), "COMMIT");
+    if (ids_dirty_) {
+      for (auto& [collection, st] : ids_) {
+        if (st.last == st.stored) continue;
+        use(w_.keep_id.get()).text(1, collection).integer(2, st.last).step();
+      }
+    }
+    use(w_.commit.get()).step();
+    if (ids_dirty_) {
+      for (auto& [collection, st] : ids_)
+        st.stored = st.last;
+      ids_dirty_ = false;
+    }
   } catch (const backend_failure& e) {
     return core::unavailable(std::string("sqlite: ") + e.what());
   }
@@ -443,6 +481,8 @@ core::result<void> sqlite_backend::commit_group(bool) {
 }
 
 void sqlite_backend::rollback_group() noexcept {
+  ids_.clear();  // read again from the database, which the rollback restores
+  ids_dirty_ = false;
   if (write_ && sqlite3_get_autocommit(write_.get()) == 0) {
     sqlite3_exec(write_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
   }

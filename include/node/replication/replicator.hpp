@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -127,6 +128,10 @@ class replicator final : public node::store::store,
   std::shared_ptr<void> prepared_feed_;
   // sync: batches announced by the store and neither durable here nor held by the mirror.
   std::map<std::uint64_t, node::store::committed_batch> pending_;
+  // async: batches committed and not yet sent, newest last, LSNs consecutive, at most
+  // tail_max of them, so shipping rarely reads the change log back.
+  std::deque<node::store::committed_batch> tail_;
+  static constexpr std::size_t tail_max = 8192;
   // replica: the only primary session taken (set by a fencing request; "" takes any).
   std::string fence_;
   asio::steady_timer wake_;

@@ -41,14 +41,16 @@ class target {
   virtual void close() {}
 };
 
-// Opens "json:PATH", "sqlite:PATH" (a local store, which keeps a change log of what it
-// applies) or "http://host:port" (a replica node; requests carry the admin token when it
-// is set and time out after `timeout`). Fails with 400 naming `flag` when the spec is not
-// one of these or the store cannot be opened.
+// Opens "json:PATH", "sqlite:PATH" (a local store; with `mirror` it keeps a change log of
+// what it applies, for the primary to roll forward from after a crash; an asynchronous
+// replica never holds what the primary lacks and keeps none) or "http://host:port" (a
+// replica node; requests carry the admin token when it is set and time out after
+// `timeout`). Fails with 400 naming `flag` when the spec is not one of these or the store
+// cannot be opened.
 core::result<std::unique_ptr<target>> open_target(const std::string& spec, const std::string& flag,
                                                   asio::any_io_executor ex, http::client& client,
                                                   std::string admin_token,
-                                                  std::chrono::milliseconds timeout);
+                                                  std::chrono::milliseconds timeout, bool mirror);
 
 // A checksum of the documents in the given collections: equal on two stores exactly when
 // they hold the same documents (FNV-1a 64 over collection, id and JSON text; 16 hex digits).

@@ -99,7 +99,9 @@ class sqlite_backend : public backend {
   struct statements {
     stmt_ptr get, list, lsn, log_after, log_first;
     // writer connection only
-    stmt_ptr put, del, next_id, keep_id, set_lsn, set_history, log, prune;
+    stmt_ptr put, del, last_id, keep_id, set_lsn, set_history, log, prune;
+    // transaction control, prepared once rather than parsed on every request
+    stmt_ptr begin, commit, savepoint, release, rollback_to;
   };
 
   sqlite_backend() = default;
@@ -117,7 +119,21 @@ class sqlite_backend : public backend {
 
   db_ptr write_;
   statements w_;
-  std::map<std::string, std::uint64_t, std::less<>> txn_ids_;  // ids handed out since savepoint
+  // The id counters of next_ids, read once and kept here by the writer: handing out an id
+  // costs no statement; commit_group writes the counters that moved before its COMMIT.
+  struct id_state {
+    std::uint64_t last = 0;    // the last id handed out or kept
+    std::uint64_t stored = 0;  // what the database holds
+  };
+  std::uint64_t& id_counter(std::string_view collection);
+  std::map<std::string, id_state, std::less<>> ids_;
+  bool ids_dirty_ = false;
+  // The LSN the writer's transaction is at: read at begin_group, moved by w_set_lsn. A
+  // group that begins at another LSN follows another process's commit: ids_ is read again.
+  std::uint64_t group_lsn_ = 0;
+  // The bodies w_put wrote since the last savepoint or log entry, in order: w_log writes
+  // them into the entry instead of serializing the docs again.
+  std::vector<std::string> put_texts_;
 };
 
 }  // namespace node::store

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,10 @@ struct commit_info {
 // A batch as JSON, as the change log keeps it and replication sends it:
 // {"lsn":N,"ops":[{"op":"put","collection":..,"id":..,"doc":{..}},{"op":"del",..}]}.
 boost::json::object batch_to_json(const committed_batch& b);
+// core::to_json(batch_to_json(b)), written directly; `doc_texts`, when not empty, holds the
+// serialized docs of b's put ops in order (core::to_json of each), written as they are.
+std::string batch_to_json_text(const committed_batch& b,
+                               std::span<const std::string> doc_texts = {});
 // The inverse; fails with 400 naming the field at fault.
 core::result<committed_batch> batch_from_json(const boost::json::value& v);
 

@@ -3,6 +3,8 @@
 // LSN a write reports, and batches announced before their commit (kept when it fails).
 #include "node/store/store.hpp"
 
+#include "node/core/json.hpp"
+
 #include "store_fixture.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -280,4 +282,22 @@ TEST_CASE("replication store: a store without prepared subscribers retries nothi
   REQUIRE(next.has_value());
   CHECK(s->lsn() == 1);  // the failed write is gone; its LSN went to the next one
   CHECK_FALSE(s->get("products", "1"));
+}
+
+TEST_CASE("store: a batch's JSON text is written as to_json writes its JSON", "[unit]") {
+  namespace st = node::store;
+  st::committed_batch b;
+  b.lsn = 42;
+  b.ops.push_back({st::op::kind::put, "orders", "7", {{"total", 19.5}, {"note", "a \"b\""}}});
+  b.ops.push_back({st::op::kind::del, "carts", "u\n1", {}});
+  b.ops.push_back({st::op::kind::put, "products", "1", {{"stock", 3}}});
+  const std::string expected = node::core::to_json(st::batch_to_json(b));
+  CHECK(st::batch_to_json_text(b) == expected);
+  const std::vector<std::string> texts = {node::core::to_json(b.ops[0].doc),
+                                          node::core::to_json(b.ops[2].doc)};
+  CHECK(st::batch_to_json_text(b, texts) == expected);
+  auto back = st::batch_from_json(boost::json::parse(expected));
+  REQUIRE(back.has_value());
+  CHECK(back->lsn == 42);
+  CHECK(back->ops.size() == 3);
 }
