@@ -11,7 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 #include <utility>
 
 namespace node::store {
@@ -21,6 +24,12 @@ namespace json = boost::json;
 namespace {
 
 constexpr int busy_timeout_ms = 5000;
+// WAL pages after which the checkpointer copies the WAL into the database (SQLite's own
+// automatic checkpoint default).
+constexpr int checkpoint_pages = 1000;
+// WAL pages after which a checkpoint waits for the writer to finish (RESTART), so that the
+// WAL cannot grow without bound under a steady load; journal_size_limit then truncates it.
+constexpr int restart_pages = 16 * checkpoint_pages;
 // Cached single-document reads at most; the cache is dropped whole when full.
 constexpr std::size_t max_cached_docs = 16384;
 // A list is cached only when the collection has at most this many documents.
@@ -178,7 +187,73 @@ void sqlite_backend::stmt_closer::operator()(sqlite3_stmt* s) const noexcept {
   sqlite3_finalize(s);
 }
 
-sqlite_backend::~sqlite_backend() = default;
+// The writer's connection does not checkpoint (its WAL hook replaces SQLite's automatic
+// checkpoint): a checkpoint copies and syncs up to checkpoint_pages pages, which would hold
+// every commit queued behind it. The hook wakes this thread instead, which runs PASSIVE
+// checkpoints on its own connection while the writer goes on appending to the WAL; SQLite
+// restarts the WAL from its beginning at the first write after a complete checkpoint.
+class sqlite_backend::checkpointer {
+ public:
+  explicit checkpointer(db_ptr db) : db_(std::move(db)), thread_([this] { run(); }) {}
+  ~checkpointer() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  checkpointer(const checkpointer&) = delete;
+  checkpointer& operator=(const checkpointer&) = delete;
+
+  void wake() {
+    {
+      std::lock_guard lock(mutex_);
+      if (due_) return;
+      due_ = true;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [this] { return due_ || stop_; });
+      if (stop_) return;
+      due_ = false;
+      lock.unlock();
+      int wal_pages = 0;
+      int copied = 0;
+      sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+      // Under a steady load a passive checkpoint never catches up with the writer, and the
+      // WAL only restarts from its beginning after one that did: past a bound, wait for the
+      // writer between two commits and finish the job (what remains since the passive pass).
+      if (wal_pages > restart_pages) {
+        sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_RESTART, &wal_pages,
+                                  &copied);
+      }
+      lock.lock();
+    }
+  }
+
+  db_ptr db_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool due_ = false;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+int sqlite_backend::on_wal(void* self, sqlite3*, const char*, int pages) {
+  auto* b = static_cast<sqlite_backend*>(self);
+  if (pages >= checkpoint_pages && b->checkpointer_) b->checkpointer_->wake();
+  return SQLITE_OK;
+}
+
+sqlite_backend::~sqlite_backend() {
+  checkpointer_.reset();  // before the connections it checkpoints for close
+}
 
 core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
     const std::filesystem::path& path) {
@@ -225,6 +300,7 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
       }
     }
     exec(w, "PRAGMA synchronous=FULL");
+    exec(w, "PRAGMA journal_size_limit=67108864");
     exec(w, "BEGIN IMMEDIATE");
     try {
       exec(w, schema_sql);
@@ -255,6 +331,13 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
     b->w_.savepoint = prepare(w, "SAVEPOINT txn");
     b->w_.release = prepare(w, "RELEASE txn");
     b->w_.rollback_to = prepare(w, "ROLLBACK TO txn");
+
+    {
+      auto ck = connect(SQLITE_OPEN_READWRITE);
+      exec(ck.get(), "PRAGMA journal_mode=WAL");  // opens the database: checkpoints need it
+      b->checkpointer_ = std::make_unique<checkpointer>(std::move(ck));
+    }
+    sqlite3_wal_hook(w, &sqlite_backend::on_wal, b.get());
 
     b->read_ = connect(SQLITE_OPEN_READWRITE);
     exec(b->read_.get(), "PRAGMA query_only=ON");
@@ -489,6 +572,8 @@ void sqlite_backend::rollback_group() noexcept {
 }
 
 void sqlite_backend::close_writer() noexcept {
+  if (write_) sqlite3_wal_hook(write_.get(), nullptr, nullptr);
+  checkpointer_.reset();
   w_ = statements{};
   write_.reset();
 }

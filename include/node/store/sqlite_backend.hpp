@@ -117,8 +117,13 @@ class sqlite_backend : public backend {
   std::optional<std::uint64_t> lsn_cache_;
   std::string history_;  // fixed at open
 
+  // Checkpoints the WAL on a thread and connection of its own (see sqlite_backend.cpp).
+  class checkpointer;
+  static int on_wal(void* self, sqlite3* db, const char* name, int pages);
+
   db_ptr write_;
   statements w_;
+  std::unique_ptr<checkpointer> checkpointer_;
   // The id counters of next_ids, read once and kept here by the writer: handing out an id
   // costs no statement; commit_group writes the counters that moved before its COMMIT.
   struct id_state {

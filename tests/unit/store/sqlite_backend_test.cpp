@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <thread>
 
 using namespace node::store;
 using namespace node::store::test;
@@ -126,4 +127,29 @@ TEST_CASE("store: a cached sqlite read never hides another store's commit", "[un
           }).has_value());
   CHECK_FALSE(a->get("products", "1"));
   CHECK(a->list("products").empty());
+}
+
+TEST_CASE("store: the WAL is checkpointed into the database by the store's own thread", "[unit]") {
+  temp_dir dir;
+  const auto db = dir.path() / "shop.db";
+  asio::io_context io;
+  auto s = open_store("sqlite:" + db.string(), io);
+  const std::string filler(3000, 'x');
+  // About 2,000 pages of documents, in many commits: past the checkpoint threshold.
+  for (int t = 0; t < 40; ++t) {
+    REQUIRE(run_txn(io, s, [&](txn& tx) -> txn_result {
+              for (int i = 0; i < 50; ++i) {
+                tx.put("products", std::to_string(t * 50 + i), {{"filler", filler}});
+              }
+              return json::value(nullptr);
+            }).has_value());
+  }
+  // The writer does not checkpoint: the database file grows only through the checkpointer.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::filesystem::file_size(db) < 4'000'000 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(std::filesystem::file_size(db) >= 4'000'000);
+  CHECK(s->list("products").size() == 2000);
 }
