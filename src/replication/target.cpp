@@ -98,15 +98,19 @@ class remote_target final : public target {
 
   asio::awaitable<answer> apply(std::string history, std::vector<store::committed_batch> batches,
                                 std::uint64_t durable_lsn) override {
-    json::array list;
-    list.reserve(batches.size());
-    for (const auto& b : batches) {
-      list.push_back(store::batch_to_json(b));
+    // Written as text: a batch of writes is serialized once, not built as a JSON tree first.
+    std::string body = "{\"history\":";
+    core::append_json_string(body, history);
+    body += ",\"session\":";
+    core::append_json_string(body, session_);
+    body += ",\"durable_lsn\":";
+    body += std::to_string(durable_lsn);
+    body += ",\"batches\":[";
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      if (i != 0) body += ',';
+      body += store::batch_to_json_text(batches[i]);
     }
-    auto body = core::to_json(json::object{{"history", history},
-                                           {"session", session_},
-                                           {"durable_lsn", durable_lsn},
-                                           {"batches", std::move(list)}});
+    body += "]}";
     auto op = post_apply(std::move(body));
     co_return co_await std::move(op);
   }
