@@ -1,5 +1,5 @@
-// The consensus role's flags: the models joined at start-up, the fan-out timeout, and every
-// tunable of the vote and stake rules (node::consensus::params).
+// The consensus role's flags: the models joined at start-up, the fan-out's timeout and
+// coalescing, and every tunable of the vote and stake rules (node::consensus::params).
 #include "node/app/role_options.hpp"
 
 #include <algorithm>
@@ -12,19 +12,27 @@ namespace po = boost::program_options;
 
 namespace {
 
-// The flag of each params field named by validate().
+// The flag of each field named by validate() of params or coalesce_limits.
 struct param_flag {
   const char* field;
   const char* flag;
 };
 constexpr param_flag param_flags[] = {
-    {"ema_rate", "ema-rate"},       {"initial_weight", "initial-weight"},
-    {"min_deposit", "min-deposit"}, {"min_balance", "min-balance"},
-    {"quorum", "quorum"},           {"kappa", "kappa"},
-    {"reward_rate", "reward-rate"}, {"slash_fraction", "slash-fraction"},
-    {"correlation", "correlation"}, {"inactivity_rate", "inactivity-rate"},
-    {"burn_cap", "burn-cap"},       {"emission", "emission"},
+    {"ema_rate", "ema-rate"},
+    {"initial_weight", "initial-weight"},
+    {"min_deposit", "min-deposit"},
+    {"min_balance", "min-balance"},
+    {"quorum", "quorum"},
+    {"kappa", "kappa"},
+    {"reward_rate", "reward-rate"},
+    {"slash_fraction", "slash-fraction"},
+    {"correlation", "correlation"},
+    {"inactivity_rate", "inactivity-rate"},
+    {"burn_cap", "burn-cap"},
+    {"emission", "emission"},
     {"max_models", "max-models"},
+    {"model_in_flight", "model-in-flight"},
+    {"model_batch_rows", "model-batch-rows"},
 };
 
 std::string flag_of(const std::string& field) {
@@ -83,6 +91,11 @@ po::options_description consensus_options() {
        "deposit of the --models, and of a POST /models that gives none")
       ("model-timeout-ms", po::value<long>()->default_value(250)->value_name("MS"),
        "a model that has not answered a prediction request by then does not vote")
+      ("model-in-flight", po::value<std::size_t>()->default_value(1)->value_name("N"),
+       "GET /predict: requests in flight to one model at most; rows beyond wait and go together "
+       "as one POST /predict (0: each GET asks each model itself)")
+      ("model-batch-rows", po::value<std::size_t>()->default_value(256)->value_name("N"),
+       "rows of one such coalesced request at most")
       ("vote", po::value<std::string>()->default_value("hard")->value_name("MODE"),
        "hard (one vote per model) or soft (spread by the model's probabilities)")
       ("quorum", po::value<double>()->default_value(d.quorum)->value_name("FRACTION"),
@@ -154,6 +167,11 @@ std::string read_consensus_options(const po::variables_map& vm, node_config& cfg
     return "--model-timeout-ms must be between 1 and 60000, got " + std::to_string(timeout);
   }
   c.model_timeout = std::chrono::milliseconds(timeout);
+  c.coalesce.in_flight = vm["model-in-flight"].as<std::size_t>();
+  c.coalesce.batch_rows = vm["model-batch-rows"].as<std::size_t>();
+  if (auto ok = consensus::validate(c.coalesce); !ok) {
+    return "--" + flag_of(ok.error().field) + ": " + ok.error().message;
+  }
   c.max_instances = vm["max-instances"].as<std::size_t>();
   if (c.max_instances < 1 || c.max_instances > 100'000) {
     return "--max-instances must be between 1 and 100000";

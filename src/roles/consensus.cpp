@@ -4,6 +4,7 @@
 #include "node/roles/consensus.hpp"
 
 #include "node/consensus/cluster.hpp"
+#include "node/consensus/coalesce.hpp"
 #include "node/consensus/wire.hpp"
 #include "node/core/log.hpp"
 #include "node/shop/orders.hpp"
@@ -19,6 +20,7 @@
 #include <deque>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 namespace node::roles {
 namespace {
@@ -105,12 +107,22 @@ struct pending_change {
 };
 
 // The fan-out of one batch: each model's reply lands in its slot; `done` is set when the
-// last one has.
+// last one has. A GET's row also carries its two forms for the models' lanes, and is shared
+// by the asks that carry it: it outlives the GET when a model answers late.
 struct fan_out {
   fan_out(const asio::any_io_executor& ex, std::size_t n) : replies(n), pending(n), done(ex) {}
+  // The first reply for slot i counts; a later one (there is none today) is ignored.
+  void land(std::size_t i, cs::model_reply reply) {
+    if (replies[i]) return;
+    replies[i] = std::move(reply);
+    if (--pending == 0) done.set();
+  }
   std::vector<std::optional<cs::model_reply>> replies;
   std::size_t pending;
   wakeup done;
+  steady::time_point deadline;  // the waiter gives up on the models that have not answered
+  std::string query;            // GET row alone: "sl=5.1&sw=3.5&pl=1.4&pw=0.2"
+  std::string row_json;         // GET row among others: "[5.1,3.5,1.4,0.2]"
 };
 
 // Asks one model; always fills its slot. Parameters by value: it may outlive the batch
@@ -132,9 +144,21 @@ asio::awaitable<void> ask_model(std::shared_ptr<fan_out> st, std::size_t i, http
     reply.status = cs::answer_status::error;
     reply.detail = e.what();
   }
-  st->replies[i] = std::move(reply);
-  if (--st->pending == 0) st->done.set();
+  st->land(i, std::move(reply));
 }
+
+// A GET's row in a model's lane: the GET's fan-out and the model's slot in it.
+struct lane_row {
+  std::shared_ptr<fan_out> batch;
+  std::size_t slot = 0;
+};
+
+// One model endpoint (a URL) and its lane of GET rows (see cs::ask_lane).
+struct model_lane {
+  model_lane(std::optional<endpoint> e, cs::coalesce_limits l) : where(std::move(e)), lane(l) {}
+  std::optional<endpoint> where;  // nullopt: a URL the client cannot ask
+  cs::ask_lane<lane_row> lane;
+};
 
 // What one settled batch leaves for its answer.
 struct batch_outcome {
@@ -308,46 +332,15 @@ class consensus_role final : public role {
 
   // --- the fan-out -------------------------------------------------------------------------
 
-  // Asks each model concurrently for its predictions of `instances` rows: GET /predict?QUERY
-  // when `query` is given (one row), else POST /predict with `body`. Returns one reply per
-  // model, a timeout for each that has not answered within the model timeout.
-  asio::awaitable<std::vector<cs::model_reply>> ask_all(std::vector<std::string> urls,
-                                                        std::string query, std::string body,
-                                                        std::size_t instances) {
-    const auto started = steady::now();
-    auto st = std::make_shared<fan_out>(ctx_.ex, urls.size());
-    for (std::size_t i = 0; i < urls.size(); ++i) {
-      const auto where = parse_endpoint(urls[i]);
-      if (!where) {
-        st->replies[i] = cs::model_reply{cs::answer_status::error, {}, {}, "URL not supported"};
-        --st->pending;
-        continue;
-      }
-      http::client_request req;
-      req.host = where->host;
-      req.port = where->port;
-      req.target = where->prefix + "/predict";
-      if (query.empty()) {
-        req.method = bhttp::verb::post;
-        req.body = body;
-      } else {
-        req.method = bhttp::verb::get;
-        req.target += '?';
-        req.target += query;
-      }
-      req.timeout = cfg_.model_timeout;
-      asio::co_spawn(ctx_.ex, ask_model(st, i, &ctx_.client, std::move(req), instances),
-                     asio::detached);
-    }
-    if (st->pending == 0) st->done.set();
-    co_await st->done.wait(started + cfg_.model_timeout);
-    ctx_.metrics.observe("consensus_fanout_seconds", {},
-                         std::chrono::duration<double>(steady::now() - started).count());
+  // The replies of `st` once every model answered or its deadline passed: a timeout for each
+  // model that has not answered by then.
+  std::vector<cs::model_reply> collect(fan_out& st, steady::time_point started) {
+    fanout_seconds_->observe(std::chrono::duration<double>(steady::now() - started).count());
     std::vector<cs::model_reply> out;
-    out.reserve(urls.size());
-    for (auto& r : st->replies) {
+    out.reserve(st.replies.size());
+    for (auto& r : st.replies) {
       if (r) {
-        out.push_back(std::move(*r));
+        out.push_back(std::move(*r));  // still engaged: a late reply for the slot is ignored
       } else {
         out.push_back(cs::model_reply{
             cs::answer_status::timeout,
@@ -356,32 +349,156 @@ class consensus_role final : public role {
             "no answer within " + std::to_string(cfg_.model_timeout.count()) + " ms"});
       }
     }
-    co_return out;
+    return out;
   }
 
-  // Asks every active model about `req.instances`, settles the batch and answers with one
-  // object per instance. `single`: the one Iris row of a GET /predict, asked with the models'
-  // own GET /predict (cheaper for them than a batch), answered with the object itself.
-  asio::awaitable<response> run_batch(cs::predict_request req, bool single) {
-    co_await started_.wait();
-    std::vector<std::string> ids = live_.active_ids();
-    if (ids.empty()) co_return http::error_reply(core::unavailable("no active model"));
+  // Asks each model concurrently for its predictions of the rows of `body`, a POST /predict
+  // of `instances` rows. Returns one reply per model, a timeout for each that has not
+  // answered within the model timeout.
+  asio::awaitable<std::vector<cs::model_reply>> ask_all(std::vector<std::string> urls,
+                                                        std::string body, std::size_t instances) {
+    const auto started = steady::now();
+    auto st = std::make_shared<fan_out>(ctx_.ex, urls.size());
+    for (std::size_t i = 0; i < urls.size(); ++i) {
+      const auto where = parse_endpoint(urls[i]);
+      if (!where) {
+        st->land(i, cs::model_reply{cs::answer_status::error, {}, {}, "URL not supported"});
+        continue;
+      }
+      http::client_request req;
+      req.method = bhttp::verb::post;
+      req.host = where->host;
+      req.port = where->port;
+      req.target = where->prefix + "/predict";
+      req.body = body;
+      req.timeout = cfg_.model_timeout;
+      asio::co_spawn(ctx_.ex, ask_model(st, i, &ctx_.client, std::move(req), instances),
+                     asio::detached);
+    }
+    co_await st->done.wait(started + cfg_.model_timeout);
+    co_return collect(*st, started);
+  }
+
+  // The lane of the model endpoint at `url`, made on first use. Lanes are never dropped:
+  // there are at most as many as URLs ever registered.
+  model_lane& lane_of(const std::string& url) {
+    auto it = lanes_.find(url);
+    if (it == lanes_.end()) {
+      auto made = std::make_unique<model_lane>(parse_endpoint(url), cfg_.coalesce);
+      it = lanes_.emplace(url, std::move(made)).first;
+    }
+    return *it->second;
+  }
+
+  // Puts a GET's row in the lane of each model, urls[m] for slot m of `st`: sent at once
+  // where the lane has a free slot, else waiting for the lane's next coalesced ask.
+  void enter_lanes(const std::shared_ptr<fan_out>& st, const std::vector<std::string>& urls) {
+    using admission = cs::ask_lane<lane_row>::admission;
+    for (std::size_t m = 0; m < urls.size(); ++m) {
+      model_lane& l = lane_of(urls[m]);
+      lane_row row{st, m};
+      switch (l.lane.admit(row, st->deadline)) {
+        case admission::send_now: {
+          cs::coalesced_ask<lane_row> ask;
+          ask.deadline = st->deadline;
+          ask.rows.push_back(std::move(row));
+          asio::co_spawn(ctx_.ex, run_lane(&l, std::move(ask)), asio::detached);
+          break;
+        }
+        case admission::queued:
+          break;
+        case admission::refused:
+          st->land(m,
+                   cs::model_reply{
+                       cs::answer_status::error, {}, {}, "too many rows waiting for this model"});
+          break;
+      }
+    }
+  }
+
+  // Sends `ask` to the lane's model, hands each row its answer, and goes on with the next ask
+  // the lane gives until none waits. Holds one of the lane's in-flight slots throughout. One
+  // row is asked with the model's GET /predict (its cheaper path); several with one POST
+  // /predict. The request may take until the latest of its rows' deadlines.
+  asio::awaitable<void> run_lane(model_lane* l, cs::coalesced_ask<lane_row> ask) {
+    for (;;) {
+      const std::size_t n = ask.rows.size();
+      cs::model_reply reply;
+      try {
+        if (!l->where) {
+          reply = cs::model_reply{cs::answer_status::error, {}, {}, "URL not supported"};
+        } else {
+          http::client_request req;
+          req.host = l->where->host;
+          req.port = l->where->port;
+          req.target = l->where->prefix + "/predict";
+          if (n == 1) {
+            req.target += '?';
+            req.target += ask.rows[0].batch->query;
+          } else {
+            req.method = bhttp::verb::post;
+            cs::append_instances_body(
+                req.body, ask.rows,
+                [](const lane_row& r) -> const std::string& { return r.batch->row_json; });
+          }
+          req.timeout =
+              std::max(std::chrono::milliseconds(1),
+                       std::chrono::ceil<std::chrono::milliseconds>(ask.deadline - steady::now()));
+          auto op = ctx_.client.send(std::move(req));
+          auto r = co_await std::move(op);
+          if (r) {
+            reply = cs::parse_model_reply(r->status, r->body, n);
+          } else {
+            reply.status =
+                r.error().code == "timeout" ? cs::answer_status::timeout : cs::answer_status::error;
+            reply.detail = r.error().message;
+          }
+        }
+      } catch (const std::exception& e) {
+        reply = cs::model_reply{cs::answer_status::error, {}, {}, e.what()};
+      }
+      if (n == 1) {
+        ask.rows[0].batch->land(ask.rows[0].slot, std::move(reply));
+      } else {
+        auto split = cs::split_reply(std::move(reply), n);
+        for (std::size_t k = 0; k < n; ++k)
+          ask.rows[k].batch->land(ask.rows[k].slot, std::move(split[k]));
+      }
+      ask = l->lane.finish(steady::now());
+      if (ask.rows.empty()) co_return;
+    }
+  }
+
+  // The URLs of the models listed in `ids`.
+  std::vector<std::string> urls_of(const std::vector<std::string>& ids) const {
     std::vector<std::string> urls;
     urls.reserve(ids.size());
     for (const auto& id : ids)
       urls.push_back(live_.find(id)->url);
+    return urls;
+  }
+
+  // Asks every active model about the rows of a POST /predict, settles the batch and answers
+  // with one object per instance.
+  asio::awaitable<response> run_batch(cs::predict_request req) {
+    co_await started_.wait();
+    std::vector<std::string> ids = live_.active_ids();
+    if (ids.empty()) co_return http::error_reply(core::unavailable("no active model"));
     const std::size_t n = req.instances.size();
-    std::string query;
-    std::string body;
-    if (single) {
-      query = cs::iris_query(req.instances[0].as_array());
-    } else {
-      body = core::to_json(json::object{{"instances", req.instances}});
-    }
-
-    auto asked = ask_all(urls, query, body, n);
+    auto asked =
+        ask_all(urls_of(ids), core::to_json(json::object{{"instances", req.instances}}), n);
     std::vector<cs::model_reply> replies = co_await std::move(asked);
+    auto op = settle_batch(std::move(ids), std::move(replies), n, std::move(req.labels), false);
+    co_return co_await std::move(op);
+  }
 
+  // Settles a batch of `n` instances once `replies` (one per model of `ids`) are in, and
+  // answers with one object per instance, or, when `single` (a GET /predict), the object of
+  // its one instance itself.
+  asio::awaitable<response> settle_batch(std::vector<std::string> ids,
+                                         std::vector<cs::model_reply> replies, std::size_t n,
+                                         std::optional<std::vector<cs::label_ref>> given,
+                                         bool single) {
     cs::learn_class_names(replies, class_names_);
     cs::batch_answers batch;
     batch.models = ids;
@@ -406,8 +523,8 @@ class consensus_role final : public role {
       return r.status == cs::answer_status::ok;
     });
     std::optional<std::vector<int>> labels;
-    if (req.labels && answered) {
-      auto resolved = cs::resolve_labels(*req.labels, class_names_);
+    if (given && answered) {
+      auto resolved = cs::resolve_labels(*given, class_names_);
       if (!resolved) co_return http::error_reply(resolved.error());
       labels = std::move(*resolved);
     }
@@ -473,12 +590,22 @@ class consensus_role final : public role {
 
   // --- routes ------------------------------------------------------------------------------
 
+  // One Iris row: each active model is asked through its lane (coalesced with other GETs'
+  // rows when the model is busy), and the row is settled as a batch of its own.
   asio::awaitable<response> predict_one(context& c) {
     auto row = cs::features_from_query([&c](std::string_view name) { return c.query(name); });
     if (!row) co_return http::error_reply(row.error());
-    cs::predict_request req;
-    req.instances.emplace_back(std::move(*row));
-    auto op = run_batch(std::move(req), true);
+    co_await started_.wait();
+    std::vector<std::string> ids = live_.active_ids();
+    if (ids.empty()) co_return http::error_reply(core::unavailable("no active model"));
+    const auto started = steady::now();
+    auto st = std::make_shared<fan_out>(ctx_.ex, ids.size());
+    st->deadline = started + cfg_.model_timeout;
+    st->query = cs::iris_query(*row);
+    st->row_json = core::to_json(*row);
+    enter_lanes(st, urls_of(ids));
+    co_await st->done.wait(st->deadline);
+    auto op = settle_batch(std::move(ids), collect(*st, started), 1, std::nullopt, true);
     co_return co_await std::move(op);
   }
 
@@ -487,7 +614,7 @@ class consensus_role final : public role {
     if (!body) co_return http::error_reply(body.error());
     auto req = cs::parse_predict_body(*body, cfg_.max_instances);
     if (!req) co_return http::error_reply(req.error());
-    auto op = run_batch(std::move(*req), false);
+    auto op = run_batch(std::move(*req));
     co_return co_await std::move(op);
   }
 
@@ -620,6 +747,7 @@ class consensus_role final : public role {
               "Prediction requests a model failed (refused, bad status, malformed answer).");
     m.declare("consensus_fanout_seconds", kind::histogram,
               "Time from asking the models to having every answer (or the timeout).");
+    fanout_seconds_ = m.histogram("consensus_fanout_seconds", {});
     m.add_collector([this](core::metrics& mm) {
       mm.clear("consensus_model_balance");
       mm.clear("consensus_model_weight");
@@ -663,6 +791,9 @@ class consensus_role final : public role {
   wakeup started_;  // set once --models are joined
   bool stopping_ = false;
   std::vector<std::string> class_names_;  // by class index, as the models name them
+  // Each model endpoint's lane of GET rows, by URL.
+  std::unordered_map<std::string, std::unique_ptr<model_lane>> lanes_;
+  std::optional<core::metrics::histogram_ref> fanout_seconds_;
 };
 
 // Rebuilds the cluster from the store and checks that each model's ledger adds up to its

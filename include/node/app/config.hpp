@@ -2,6 +2,7 @@
 // (options.cpp) fills them from argv or a file.
 #pragma once
 
+#include "node/consensus/coalesce.hpp"
 #include "node/consensus/params.hpp"
 #include "node/http/client.hpp"
 #include "node/http/server.hpp"
@@ -64,6 +65,9 @@ struct consensus_config {
   std::chrono::milliseconds model_timeout{250};  // one fan-out request to one model
   std::size_t max_instances = 1000;              // instances of one POST /predict
   std::size_t max_pending = 1024;  // batches and cluster changes waiting to be committed
+  // GET /predict's asks to one model: in flight at most (0: each GET asks each model
+  // itself) and rows of one coalesced ask at most (docs/consensus.md, "Coalesced asks").
+  consensus::coalesce_limits coalesce;
 };
 
 // mirror-shop, async-replica, and a shop started as a replica (docs/replication.md).
