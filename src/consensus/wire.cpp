@@ -1,6 +1,8 @@
 // Parsing prediction requests and the models' answers, and building the consensus answers.
 #include "node/consensus/wire.hpp"
 
+#include "node/core/json.hpp"
+
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
@@ -310,6 +312,82 @@ json::object instance_json(std::size_t k, const std::optional<vote_result>& cons
   out["individual_predictions"] = std::move(individual);
   out["models"] = std::move(views);
   return out;
+}
+
+namespace {
+
+// A class index's name as class_name gives it, appended as JSON.
+void append_class_name(std::string& out, int c, const std::vector<std::string>& names) {
+  if (c < 0 || static_cast<std::size_t>(c) >= names.size() ||
+      names[static_cast<std::size_t>(c)].empty()) {
+    out += "null";
+  } else {
+    core::append_json_string(out, names[static_cast<std::size_t>(c)]);
+  }
+}
+
+}  // namespace
+
+void append_instance_json(std::string& out, std::size_t k,
+                          const std::optional<vote_result>& consensus,
+                          const std::vector<model_view>& models,
+                          const std::vector<model_reply>& replies,
+                          const std::vector<std::string>& names,
+                          std::optional<std::uint64_t> batch) {
+  out += "{\"consensus_prediction\":";
+  if (consensus) {
+    core::append_json_integer(out, consensus->prediction);
+    out += ",\"label\":";
+    append_class_name(out, consensus->prediction, names);
+    out += ",\"support\":";
+    core::append_json_number(out, consensus->support);
+  } else {
+    out += "null,\"label\":null,\"support\":0.0";
+  }
+  // The answers of model m, or none when it did not answer.
+  auto answer_of = [&](std::size_t m) -> const answer* {
+    const model_reply& r = replies[m];
+    return r.status == answer_status::ok && k < r.answers.size() ? &r.answers[k] : nullptr;
+  };
+  out += ",\"individual_predictions\":[";
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    if (m != 0) out += ',';
+    const answer* a = answer_of(m);
+    if (a != nullptr) {
+      core::append_json_integer(out, a->prediction);
+    } else {
+      out += "null";
+    }
+  }
+  out += "],\"models\":[";
+  for (std::size_t m = 0; m < models.size(); ++m) {
+    const answer* a = answer_of(m);
+    out += m != 0 ? ",{\"id\":" : "{\"id\":";
+    core::append_json_string(out, models[m].id);
+    out += ",\"prediction\":";
+    if (a != nullptr) {
+      core::append_json_integer(out, a->prediction);
+      out += ",\"label\":";
+      append_class_name(out, a->prediction, names);
+    } else {
+      out += "null,\"label\":null";
+    }
+    out += ",\"weight\":";
+    core::append_json_number(out, models[m].weight);
+    out += ",\"balance\":";
+    core::append_json_number(out, to_coins(models[m].balance));
+    out += ",\"status\":\"";
+    out += to_string(a != nullptr ? answer_status::ok : replies[m].status);
+    out += "\",\"model_status\":\"";
+    out += to_string(models[m].status);
+    out += "\"}";
+  }
+  out += ']';
+  if (batch) {
+    out += ",\"batch\":";
+    core::append_json_integer(out, static_cast<std::int64_t>(*batch));
+  }
+  out += '}';
 }
 
 json::array outcomes_json(const settlement& s) {

@@ -157,4 +157,8 @@ void append_json_number(std::string& out, double d) {
   write_double(out, d);
 }
 
+void append_json_integer(std::string& out, std::int64_t i) {
+  write_integer(out, i);
+}
+
 }  // namespace node::core

@@ -572,9 +572,10 @@ class consensus_role final : public role {
       if (!s.consensus[0]) {
         co_return http::error_reply(core::unavailable("no model gave a usable prediction"));
       }
-      json::object one = cs::instance_json(0, s.consensus[0], out->views, replies, class_names_);
-      one["batch"] = s.batch;
-      co_return http::json_reply(one);
+      std::string text;
+      text.reserve(256 + 160 * ids.size());
+      cs::append_instance_json(text, 0, s.consensus[0], out->views, replies, class_names_, s.batch);
+      co_return http::json_text_reply(bhttp::status::ok, std::move(text));
     }
     json::array predictions;
     predictions.reserve(n);

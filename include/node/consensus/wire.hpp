@@ -7,6 +7,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -90,6 +91,15 @@ boost::json::object instance_json(std::size_t k, const std::optional<vote_result
                                   const std::vector<model_view>& models,
                                   const std::vector<model_reply>& replies,
                                   const std::vector<std::string>& names);
+
+// Appends to `out` the text to_json(instance_json(...)) gives, with `"batch":N` as a last
+// field when `batch` is given: the GET /predict answer, written without the JSON tree.
+void append_instance_json(std::string& out, std::size_t k,
+                          const std::optional<vote_result>& consensus,
+                          const std::vector<model_view>& models,
+                          const std::vector<model_reply>& replies,
+                          const std::vector<std::string>& names,
+                          std::optional<std::uint64_t> batch = std::nullopt);
 
 // What a batch did to each model: {"id","score","weight","balance","reward","slash",
 // "inactivity","ejected"}, money in coins.

@@ -23,8 +23,10 @@ std::string to_json(const json::value& v);
 // written without building a JSON tree.
 void append_json_string(std::string& out, std::string_view s);
 
-// Appends `d` as to_json writes a double (null when not finite).
+// Appends a number as to_json writes it: a double as its shortest round-trip decimal
+// ("1005.0", null when not finite), an integer in plain digits.
 void append_json_number(std::string& out, double d);
+void append_json_integer(std::string& out, std::int64_t i);
 
 // Parses a request body; a syntax error is a 400 bad_request naming the offset.
 result<json::value> parse_json(std::string_view body);

@@ -2,6 +2,8 @@
 // models' answers, class names and labels, and the per-instance answer.
 #include "node/consensus/wire.hpp"
 
+#include "node/core/json.hpp"
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
@@ -183,6 +185,39 @@ TEST_CASE("consensus wire: an instance answer shows every model and its status",
   auto none = instance_json(0, std::nullopt, views, {timed_out, timed_out}, {});
   CHECK(none.at("consensus_prediction").is_null());
   CHECK(none.at("label").is_null());
+}
+
+TEST_CASE("consensus wire: the instance answer written as text is to_json of the tree", "[unit]") {
+  std::vector<model_view> views = {{"a", 0.6000000000000001, 1'005'500'001, model_status::active},
+                                   {"b\"q", 0.5, 1'000'000'000, model_status::ejected},
+                                   {"c", 0, 0, model_status::withdrawn}};
+  model_reply timed_out;
+  timed_out.status = answer_status::timeout;
+  model_reply failed;
+  failed.status = answer_status::error;
+  vote_result v;
+  v.prediction = 1;
+  v.support = 2.0 / 3;
+  const std::vector<std::vector<std::string>> name_sets = {
+      {}, {"setosa", "versicolor"}, {"", "versi\ncolor", "virginica"}};
+  const std::vector<std::vector<model_reply>> reply_sets = {
+      {ok_reply({1}), timed_out, failed},
+      {ok_reply({1}), ok_reply({2}), ok_reply({0})},
+      {timed_out, failed, timed_out}};
+  for (const auto& names : name_sets) {
+    for (const auto& replies : reply_sets) {
+      for (const auto& consensus : {std::optional<vote_result>(v), std::optional<vote_result>()}) {
+        json::object tree = instance_json(0, consensus, views, replies, names);
+        std::string text;
+        append_instance_json(text, 0, consensus, views, replies, names);
+        CHECK(text == node::core::to_json(tree));
+        tree["batch"] = std::uint64_t{42};
+        text.clear();
+        append_instance_json(text, 0, consensus, views, replies, names, 42);
+        CHECK(text == node::core::to_json(tree));
+      }
+    }
+  }
 }
 
 TEST_CASE("consensus wire: weights are shown rounded to 12 decimals", "[unit]") {

@@ -1,11 +1,14 @@
-// Tests for to_json's number and string formatting and for parse_json's errors.
+// Tests for to_json's number and string formatting, the append_json_* helpers, and
+// parse_json's errors.
 #include "node/core/json.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <limits>
 
 namespace json = boost::json;
+using node::core::append_json_integer;
 using node::core::parse_json;
 using node::core::to_json;
 
@@ -95,4 +98,12 @@ TEST_CASE("json: every byte below 0x80 in a string reads back unchanged", "[unit
   const auto text = node::core::to_json(v);
   CHECK(json::parse(text) == v);
   CHECK(text == json::serialize(v));
+}
+
+TEST_CASE("json: append_json_integer writes what to_json writes", "[unit]") {
+  for (const std::int64_t i : {std::int64_t{0}, std::int64_t{-7}, std::int64_t{1} << 62}) {
+    std::string out;
+    append_json_integer(out, i);
+    CHECK(out == to_json(json::value(i)));
+  }
 }
