@@ -20,6 +20,7 @@
 #include <random>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 using namespace node::test;
 namespace json = node::core::json;
@@ -341,6 +342,10 @@ TEST_CASE("consensus: bad flags are refused before anything listens", "[integrat
       {"--min-balance=2000", "--min-balance"},
       {"--ema-rate=1.5", "--ema-rate"},
       {"--model-timeout-ms=0", "--model-timeout-ms"},
+      {"--model-in-flight=1025", "--model-in-flight"},
+      {"--model-in-flight=-1", "--model-in-flight"},
+      {"--model-batch-rows=0", "--model-batch-rows"},
+      {"--model-batch-rows=100001", "--model-batch-rows"},
       {"--models=a", "--models"},
       {"--models=a=ftp://x", "--models"},
       {"--models=a=http://h:1,a=http://h:2", "--models"},
@@ -371,6 +376,7 @@ class model_nodes {
     }
   }
   const std::vector<std::string>& ids() const { return ids_; }
+  std::uint16_t port(std::size_t i) const { return nodes_.at(i)->port(); }
   // "--models=id=url,..." for the consensus node.
   std::string models_flag() const {
     std::string flag = "--models=";
@@ -607,4 +613,149 @@ TEST_CASE("consensus: the shipped workshop config predicts over its three models
   CHECK(body.at("individual_predictions") == json::array{2, 2, 2});
   CHECK(body.at("models").at(0).at("id") == "model_A");
   CHECK(read_file(dir.path() + "/data/balances.json").find("\"model_C\"") != std::string::npos);
+}
+
+// --- coalesced asks -------------------------------------------------------------------------
+
+namespace {
+
+// The /predict requests a node has answered, by method ("GET", "POST"), from its
+// http_requests_total series.
+std::map<std::string, long> predict_requests(std::uint16_t port) {
+  std::map<std::string, long> out;
+  std::istringstream lines(get(port, "/metrics").body);
+  const std::regex series(R"re(^http_requests_total\{(.*)\} ([0-9.e+]+)$)re");
+  const std::regex method(R"re(method="([A-Z]+)")re");
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    std::smatch verb;
+    if (!std::regex_match(line, m, series)) continue;
+    const std::string labels = m[1].str();
+    if (labels.find("route=\"/predict\"") == std::string::npos) continue;
+    if (!std::regex_search(labels, verb, method)) continue;
+    out[verb[1].str()] += std::lround(std::stod(m[2].str()));
+  }
+  return out;
+}
+
+// Sends `per_client` GET /predict of `query` from each of `clients` threads at once; returns
+// every reply and how long each took.
+struct timed_reply {
+  reply r;
+  std::chrono::steady_clock::duration took;
+};
+std::vector<timed_reply> concurrent_gets(std::uint16_t port, const std::string& query,
+                                         std::size_t clients, std::size_t per_client) {
+  std::vector<std::vector<timed_reply>> per(clients);
+  std::vector<std::thread> threads;
+  for (std::size_t c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      for (std::size_t i = 0; i < per_client; ++i) {
+        const auto started = std::chrono::steady_clock::now();
+        auto r = get(port, "/predict?" + query);
+        per[c].push_back({std::move(r), std::chrono::steady_clock::now() - started});
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  std::vector<timed_reply> out;
+  for (auto& v : per)
+    for (auto& t : v)
+      out.push_back(std::move(t));
+  return out;
+}
+
+// Every reply is the setosa row's: 200, consensus 0 "setosa", each model ok with 0.
+void check_all_setosa(const std::vector<timed_reply>& replies, std::size_t models) {
+  std::size_t right = 0;
+  for (const auto& t : replies) {
+    const auto body = t.r.json();
+    bool ok = t.r.status == 200 && body.is_object() && body.at("consensus_prediction") == 0 &&
+              body.at("label") == "setosa" && body.at("models").as_array().size() == models;
+    for (std::size_t m = 0; ok && m < models; ++m) {
+      ok = body.at("models").at(m).at("status") == "ok" &&
+           body.at("individual_predictions").at(m) == 0;
+    }
+    if (ok) {
+      ++right;
+    } else {
+      INFO("status " << t.r.status << ": " << t.r.body);
+      CHECK(ok);
+    }
+  }
+  CHECK(right == replies.size());
+}
+
+}  // namespace
+
+TEST_CASE("consensus: concurrent GETs are answered right with fewer requests to the models",
+          "[integration]") {
+  model_nodes models({"random_forest", "decision_tree", "knn"});
+  node_process n({"--role=consensus", "--store=memory:", models.models_flag()});
+  auto p = n.port();
+  REQUIRE(eventually([&] { return get(p, "/models").json().as_array().size() == 3; }));
+  const std::size_t clients = 16;
+  const std::size_t per_client = 25;
+  const auto replies = concurrent_gets(p, "sl=5.1&sw=3.5&pl=1.4&pw=0.2", clients, per_client);
+  REQUIRE(replies.size() == clients * per_client);
+  check_all_setosa(replies, 3);
+  // Each GET is still its own batch of one.
+  CHECK(get(p, "/metrics").body.find("consensus_batches_total{result=\"counted\"} 400") !=
+        std::string::npos);
+  // With one request in flight per model, rows that found it busy went together: fewer
+  // requests than GETs reached each model, some of them coalesced POSTs.
+  long total = 0;
+  long posts = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto asked = predict_requests(models.port(i));
+    INFO(models.ids()[i] << ": " << asked["GET"] << " GET, " << asked["POST"] << " POST");
+    CHECK(asked["GET"] + asked["POST"] < static_cast<long>(replies.size()));
+    total += asked["GET"] + asked["POST"];
+    posts += asked["POST"];
+  }
+  CHECK(total < static_cast<long>(replies.size() * 3));
+  CHECK(posts > 0);
+  check_ledger_adds_up(p);
+}
+
+TEST_CASE("consensus: with --model-in-flight=0 each GET asks each model itself", "[integration]") {
+  model_nodes models({"random_forest", "decision_tree", "knn"});
+  node_process n(
+      {"--role=consensus", "--store=memory:", "--model-in-flight=0", models.models_flag()});
+  auto p = n.port();
+  REQUIRE(eventually([&] { return get(p, "/models").json().as_array().size() == 3; }));
+  const auto replies = concurrent_gets(p, "sl=5.1&sw=3.5&pl=1.4&pw=0.2", 8, 15);
+  check_all_setosa(replies, 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto asked = predict_requests(models.port(i));
+    CHECK(asked["GET"] == static_cast<long>(replies.size()));
+    CHECK(asked["POST"] == 0);
+  }
+  check_ledger_adds_up(p);
+}
+
+TEST_CASE("consensus: GETs waiting behind a model that never answers answer within the timeout",
+          "[integration]") {
+  silent_listener silent;
+  model_nodes models({"random_forest", "decision_tree", "knn"});
+  node_process n({"--role=consensus", "--store=memory:", "--model-timeout-ms=150",
+                  models.models_flag() + ",mute=" + url_of(silent.port())});
+  auto p = n.port();
+  REQUIRE(eventually([&] { return get(p, "/models").json().as_array().size() == 4; }));
+  // The mute model's one request in flight holds its lane for the whole timeout: the rows of
+  // the other GETs wait behind it and give up on it at their own deadline.
+  const auto replies = concurrent_gets(p, "sl=6.7&sw=3.0&pl=5.2&pw=2.3", 8, 3);
+  for (const auto& t : replies) {
+    REQUIRE(t.r.status == 200);
+    CHECK(t.took < milliseconds(200) + timing_slack);
+    const auto body = t.r.json();
+    CHECK(body.at("label") == "virginica");
+    CHECK(body.at("models").at(3).at("status") == "timeout");
+    CHECK(body.at("models").at(0).at("status") == "ok");
+  }
+  CHECK(get(p, "/metrics").body.find("consensus_model_timeouts_total{model=\"mute\"} 24") !=
+        std::string::npos);
+  check_ledger_adds_up(p);
 }
