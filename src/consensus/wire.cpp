@@ -3,6 +3,7 @@
 
 #include "node/core/json.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
@@ -180,8 +181,12 @@ bool read_prediction(const json::value& p, model_reply& r) {
 
 model_reply parse_model_reply(unsigned status, std::string_view body, std::size_t instances) {
   if (status != 200) return failed("answered HTTP " + std::to_string(status));
+  // The tree lives only while it is read: small answers (one row is ~150 bytes) are parsed
+  // without touching the heap.
+  unsigned char buffer[4096];
+  json::monotonic_resource arena(buffer, sizeof buffer);
   json::error_code ec;
-  const json::value doc = json::parse(body, ec);
+  const json::value doc = json::parse(body, ec, &arena);
   if (ec) return failed("answered malformed JSON");
   const auto* o = doc.if_object();
   if (o == nullptr) return failed("answer is not a JSON object");

@@ -38,8 +38,17 @@ constexpr const char* meta_collection = "cluster";
 constexpr const char* meta_id = "meta";
 constexpr const char* ledger_collection = "ledger";
 
-std::string now_iso() {
-  return shop::iso8601_utc(std::chrono::system_clock::now());
+// The time now as ISO 8601 with milliseconds (shop::iso8601_utc), formatted once per
+// millisecond: batches under load come many to a millisecond. Loop thread only.
+const std::string& now_iso() {
+  static std::chrono::system_clock::time_point cached_ms{};
+  static std::string cached;
+  const auto ms = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  if (ms != cached_ms || cached.empty()) {
+    cached = shop::iso8601_utc(ms);
+    cached_ms = ms;
+  }
+  return cached;
 }
 
 // A flag coroutines on the loop thread can wait for, optionally until a deadline.
@@ -162,6 +171,7 @@ struct model_lane {
 
 // What one settled batch leaves for its answer.
 struct batch_outcome {
+  cs::batch_answers batch;  // what the writer settles
   cs::settlement settlement;
   std::vector<cs::model_view> views;  // the asked models after the batch
 };
@@ -390,12 +400,12 @@ class consensus_role final : public role {
     return *it->second;
   }
 
-  // Puts a GET's row in the lane of each model, urls[m] for slot m of `st`: sent at once
-  // where the lane has a free slot, else waiting for the lane's next coalesced ask.
-  void enter_lanes(const std::shared_ptr<fan_out>& st, const std::vector<std::string>& urls) {
+  // Puts a GET's row in the lane of each model, ids[m] (live) for slot m of `st`: sent at
+  // once where the lane has a free slot, else waiting for the lane's next coalesced ask.
+  void enter_lanes(const std::shared_ptr<fan_out>& st, const std::vector<std::string>& ids) {
     using admission = cs::ask_lane<lane_row>::admission;
-    for (std::size_t m = 0; m < urls.size(); ++m) {
-      model_lane& l = lane_of(urls[m]);
+    for (std::size_t m = 0; m < ids.size(); ++m) {
+      model_lane& l = lane_of(live_.find(ids[m])->url);
       lane_row row{st, m};
       switch (l.lane.admit(row, st->deadline)) {
         case admission::send_now: {
@@ -495,19 +505,21 @@ class consensus_role final : public role {
   // Settles a batch of `n` instances once `replies` (one per model of `ids`) are in, and
   // answers with one object per instance, or, when `single` (a GET /predict), the object of
   // its one instance itself.
-  asio::awaitable<response> settle_batch(std::vector<std::string> ids,
+  asio::awaitable<response> settle_batch(std::vector<std::string> asked,
                                          std::vector<cs::model_reply> replies, std::size_t n,
                                          std::optional<std::vector<cs::label_ref>> given,
                                          bool single) {
     cs::learn_class_names(replies, class_names_);
-    cs::batch_answers batch;
-    batch.models = ids;
+    auto out = std::make_shared<batch_outcome>();
+    cs::batch_answers& batch = out->batch;
+    batch.models = std::move(asked);
+    const std::vector<std::string>& ids = batch.models;
     batch.instances = n;
     batch.n_classes = cs::infer_classes(replies, class_names_.size());
     for (std::size_t m = 0; m < ids.size(); ++m) {
-      const auto& r = replies[m];
+      auto& r = replies[m];
       if (r.status == cs::answer_status::ok) {
-        batch.answers.push_back(r.answers);
+        batch.answers.push_back(std::move(r.answers));  // back in the reply once settled
       } else {
         batch.answers.emplace_back(n, cs::answer{r.status, -1, {}});
         ctx_.metrics.inc(r.status == cs::answer_status::timeout ? "consensus_model_timeouts_total"
@@ -529,16 +541,19 @@ class consensus_role final : public role {
       labels = std::move(*resolved);
     }
 
-    auto out = std::make_shared<batch_outcome>();
-    auto op = submit([batch = std::move(batch), labels = std::move(labels), at = now_iso(), out](
+    auto op = submit([labels = std::move(labels), at = now_iso(), out](
                          cs::cluster& c, changes& ch) -> core::result<void> {
-      auto s = c.settle(batch, labels, at);
+      auto s = c.settle(out->batch, labels, at);
       if (!s) return s.error();
-      for (const auto& o : s->outcomes)
-        ch.models.insert(o.id);
+      // A model whose balance, weight and status did not move keeps its stored document.
+      for (const auto& o : s->outcomes) {
+        if (o.balance_after != o.balance_before || o.weight_after != o.weight_before || o.ejected) {
+          ch.models.insert(o.id);
+        }
+      }
       ch.entries.insert(ch.entries.end(), s->entries.begin(), s->entries.end());
       out->settlement = std::move(*s);
-      for (const auto& id : batch.models) {
+      for (const auto& id : out->batch.models) {
         const cs::model_state* m = c.find(id);
         out->views.push_back(
             m != nullptr ? cs::model_view{m->id, cs::shown_weight(m->weight), m->balance, m->status}
@@ -548,10 +563,15 @@ class consensus_role final : public role {
     });
     auto committed = co_await std::move(op);
     if (!committed) co_return http::error_reply(committed.error());
+    for (std::size_t m = 0; m < ids.size(); ++m) {
+      if (replies[m].status == cs::answer_status::ok) {
+        replies[m].answers = std::move(batch.answers[m]);
+      }
+    }
 
     const cs::settlement& s = out->settlement;
     if (s.void_batch) {
-      ctx_.metrics.inc("consensus_batches_total", {{"result", "void"}});
+      batches_void_->inc();
       json::array statuses;
       for (std::size_t m = 0; m < ids.size(); ++m) {
         statuses.push_back(json::object{{"id", ids[m]},
@@ -567,7 +587,7 @@ class consensus_role final : public role {
               {"batch", s.batch},
               {"models", std::move(statuses)}});
     }
-    ctx_.metrics.inc("consensus_batches_total", {{"result", "counted"}});
+    batches_counted_->inc();
     if (single) {
       if (!s.consensus[0]) {
         co_return http::error_reply(core::unavailable("no model gave a usable prediction"));
@@ -604,7 +624,7 @@ class consensus_role final : public role {
     st->deadline = started + cfg_.model_timeout;
     st->query = cs::iris_query(*row);
     st->row_json = core::to_json(*row);
-    enter_lanes(st, urls_of(ids));
+    enter_lanes(st, ids);
     co_await st->done.wait(st->deadline);
     auto op = settle_batch(std::move(ids), collect(*st, started), 1, std::nullopt, true);
     co_return co_await std::move(op);
@@ -749,6 +769,8 @@ class consensus_role final : public role {
     m.declare("consensus_fanout_seconds", kind::histogram,
               "Time from asking the models to having every answer (or the timeout).");
     fanout_seconds_ = m.histogram("consensus_fanout_seconds", {});
+    batches_counted_ = m.counter("consensus_batches_total", {{"result", "counted"}});
+    batches_void_ = m.counter("consensus_batches_total", {{"result", "void"}});
     m.add_collector([this](core::metrics& mm) {
       mm.clear("consensus_model_balance");
       mm.clear("consensus_model_weight");
@@ -794,7 +816,10 @@ class consensus_role final : public role {
   std::vector<std::string> class_names_;  // by class index, as the models name them
   // Each model endpoint's lane of GET rows, by URL.
   std::unordered_map<std::string, std::unique_ptr<model_lane>> lanes_;
+  // The hot series, looked up once (declare_metrics).
   std::optional<core::metrics::histogram_ref> fanout_seconds_;
+  std::optional<core::metrics::counter_ref> batches_counted_;
+  std::optional<core::metrics::counter_ref> batches_void_;
 };
 
 // Rebuilds the cluster from the store and checks that each model's ledger adds up to its
