@@ -2,11 +2,13 @@
 #include "node/consensus/wire.hpp"
 
 #include "node/core/json.hpp"
+#include "node/core/query.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -111,44 +113,60 @@ core::result<predict_request> parse_predict_body(const json::value& body,
   return req;
 }
 
-core::result<json::array> features_from_query(
-    const std::function<std::optional<std::string>(std::string_view)>& query) {
-  struct feature {
-    const char* short_name;
-    const char* long_name;
-  };
-  constexpr feature features[] = {
-      {"sl", "sepal_length"}, {"sw", "sepal_width"}, {"pl", "petal_length"}, {"pw", "petal_width"}};
-  json::array row;
-  for (const auto& f : features) {
-    auto text = query(f.short_name);
-    if (!text) text = query(f.long_name);
-    if (!text) {
-      return core::bad_request(std::string("missing feature ") + f.short_name, f.short_name);
+core::result<iris_row> features_from_query(std::string_view query) {
+  constexpr std::string_view short_names[] = {"sl", "sw", "pl", "pw"};
+  constexpr std::string_view long_names[] = {"sepal_length", "sepal_width", "petal_length",
+                                             "petal_width"};
+  // Each feature's first value under its short name [0, 4), and under its long name [4, 8).
+  std::array<std::optional<std::string_view>, 8> found;
+  std::array<std::string, 8> decoded_values;  // used only for encoded values
+  std::string key_buf;
+  core::for_each_query_param(query, [&](std::string_view k, std::string_view v, bool) {
+    const std::string_view key = core::decode_query_part(k, key_buf);
+    for (std::size_t i = 0; i < 8; ++i) {
+      if (key != (i < 4 ? short_names[i] : long_names[i - 4])) continue;
+      if (!found[i]) found[i] = core::decode_query_part(v, decoded_values[i]);
+      break;
     }
+    return true;
+  });
+  iris_row row{};
+  for (std::size_t f = 0; f < 4; ++f) {
+    const std::optional<std::string_view>& text = found[f] ? found[f] : found[f + 4];
+    const std::string name(short_names[f]);
+    if (!text) return core::bad_request("missing feature " + name, name);
     double v = 0;
     const char* first = text->data();
     const char* last = first + text->size();
     const auto [end, ec] = std::from_chars(first, last, v);
     if (text->empty() || ec != std::errc() || end != last || !std::isfinite(v)) {
-      return core::bad_request(
-          std::string(f.short_name) + " must be a finite number, got '" + *text + "'",
-          f.short_name);
+      return core::bad_request(name + " must be a finite number, got '" + std::string(*text) + "'",
+                               name);
     }
-    row.emplace_back(v);
+    row[f] = v;
   }
   return row;
 }
 
-std::string iris_query(const json::array& row) {
+std::string iris_query(const iris_row& row) {
   constexpr const char* names[] = {"sl=", "&sw=", "&pl=", "&pw="};
   std::string out;
-  for (std::size_t i = 0; i < row.size() && i < 4; ++i) {
+  for (std::size_t i = 0; i < row.size(); ++i) {
     char buf[32];
-    const auto res = std::to_chars(buf, buf + sizeof buf, row[i].to_number<double>());
+    const auto res = std::to_chars(buf, buf + sizeof buf, row[i]);
     out += names[i];
     out.append(buf, res.ptr);
   }
+  return out;
+}
+
+std::string iris_row_json(const iris_row& row) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < row.size(); ++i) {
+    if (i != 0) out += ',';
+    core::append_json_number(out, row[i]);
+  }
+  out += ']';
   return out;
 }
 

@@ -614,7 +614,8 @@ class consensus_role final : public role {
   // One Iris row: each active model is asked through its lane (coalesced with other GETs'
   // rows when the model is busy), and the row is settled as a batch of its own.
   asio::awaitable<response> predict_one(context& c) {
-    auto row = cs::features_from_query([&c](std::string_view name) { return c.query(name); });
+    // The query undecoded: only what is read is decoded, and only when it is encoded.
+    auto row = cs::features_from_query(c.encoded_query());
     if (!row) co_return http::error_reply(row.error());
     co_await started_.wait();
     std::vector<std::string> ids = live_.active_ids();
@@ -623,7 +624,7 @@ class consensus_role final : public role {
     auto st = std::make_shared<fan_out>(ctx_.ex, ids.size());
     st->deadline = started + cfg_.model_timeout;
     st->query = cs::iris_query(*row);
-    st->row_json = core::to_json(*row);
+    st->row_json = cs::iris_row_json(*row);
     enter_lanes(st, ids);
     co_await st->done.wait(st->deadline);
     auto op = settle_batch(std::move(ids), collect(*st, started), 1, std::nullopt, true);

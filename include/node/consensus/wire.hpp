@@ -7,8 +7,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 
+#include <array>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,15 +32,23 @@ struct predict_request {
 core::result<predict_request> parse_predict_body(const boost::json::value& body,
                                                  std::size_t max_instances);
 
-// The Iris row of a GET /predict query: sl, sw, pl, pw (or sepal_length, sepal_width,
-// petal_length, petal_width). `query` returns a parameter's value when present. A 400
-// naming the short name of a missing, non-numeric or non-finite feature.
-core::result<boost::json::array> features_from_query(
-    const std::function<std::optional<std::string>(std::string_view)>& query);
+// An Iris row: sl, sw, pl, pw.
+using iris_row = std::array<double, 4>;
 
-// The query a model's GET /predict takes for an Iris row read by features_from_query:
-// "sl=5.1&sw=3.5&pl=1.4&pw=0.2" (each number as the shortest text that reads back).
-std::string iris_query(const boost::json::array& row);
+// The Iris row of a GET /predict query, as sent (what follows '?', valid and still
+// percent-encoded, as http::context::encoded_query gives it): sl, sw, pl, pw (or
+// sepal_length, sepal_width, petal_length, petal_width; a short name wins over its long
+// name, and the first of a name over later ones). A 400 naming the short name of a missing,
+// non-numeric or non-finite feature.
+core::result<iris_row> features_from_query(std::string_view query);
+
+// The query a model's GET /predict takes for an Iris row: "sl=5.1&sw=3.5&pl=1.4&pw=0.2" (each
+// number as the shortest text that reads back).
+std::string iris_query(const iris_row& row);
+
+// The row as one of the "instances" of a POST /predict: "[5.1,3.5,1.4,0.2]" (numbers as
+// core::to_json writes them).
+std::string iris_row_json(const iris_row& row);
 
 // One model's answer to a batch, as the fan-out saw it.
 struct model_reply {

@@ -73,28 +73,33 @@ TEST_CASE("consensus wire: bad predict bodies name the field", "[unit]") {
 }
 
 TEST_CASE("consensus wire: the Iris row of a query is read by short or long names", "[unit]") {
-  std::map<std::string, std::string> q = {
-      {"sl", "5.1"}, {"sw", "3.5"}, {"petal_length", "1.4"}, {"pw", "0.2"}};
-  auto lookup = [&q](std::string_view name) -> std::optional<std::string> {
-    auto it = q.find(std::string(name));
-    if (it == q.end()) return std::nullopt;
-    return it->second;
-  };
-  auto row = features_from_query(lookup);
+  auto read = [](std::string_view query) { return features_from_query(query); };
+  auto row = read("sl=5.1&sw=3.5&petal_length=1.4&pw=0.2");
   REQUIRE(row.has_value());
-  CHECK(*row == json::array{5.1, 3.5, 1.4, 0.2});
-
+  CHECK(*row == iris_row{5.1, 3.5, 1.4, 0.2});
   CHECK(iris_query(*row) == "sl=5.1&sw=3.5&pl=1.4&pw=0.2");
+  CHECK(iris_row_json(*row) == "[5.1,3.5,1.4,0.2]");
+  CHECK(iris_row_json(iris_row{5, 3, 1, 0}) == "[5.0,3.0,1.0,0.0]");
+  // A short name wins over its long name, the first of a name over later ones, whatever
+  // the order; encoded names and values are decoded.
+  row = read("petal_width=9&pw=0.2&sl=5.1&sl=7&s%77=3.5&pl=%31.4&other=x");
+  REQUIRE(row.has_value());
+  CHECK(*row == iris_row{5.1, 3.5, 1.4, 0.2});
+  row = read("sepal_length=4.9&sepal_width=3&petal_length=1.4&petal_width=0.2");
+  REQUIRE(row.has_value());
+  CHECK(*row == iris_row{4.9, 3.0, 1.4, 0.2});
 
-  q["sw"] = "abc";
-  CHECK(field_of(features_from_query(lookup).error()) == "sw");
-  q["sw"] = "inf";
-  CHECK(field_of(features_from_query(lookup).error()) == "sw");
-  q["sw"] = "";
-  CHECK(field_of(features_from_query(lookup).error()) == "sw");
-  q["sw"] = "3.5";
-  q.erase("pw");
-  CHECK(field_of(features_from_query(lookup).error()) == "pw");
+  CHECK(field_of(read("sl=5.1&sw=abc&pl=1.4&pw=0.2").error()) == "sw");
+  CHECK(read("sl=5.1&sw=abc&pl=1.4&pw=0.2").error().message ==
+        "sw must be a finite number, got 'abc'");
+  CHECK(field_of(read("sl=5.1&sw=inf&pl=1.4&pw=0.2").error()) == "sw");
+  CHECK(field_of(read("sl=5.1&sw=&pl=1.4&pw=0.2").error()) == "sw");
+  CHECK(field_of(read("sl=5.1&sw&pl=1.4&pw=0.2").error()) == "sw");
+  CHECK(field_of(read("sl=5.1&sw=3.5+&pl=1.4&pw=0.2").error()) == "sw");
+  CHECK(field_of(read("sl=5.1&sw=3.5&pl=1.4").error()) == "pw");
+  CHECK(read("sl=5.1&sw=3.5&pl=1.4").error().message == "missing feature pw");
+  // The first feature at fault is named.
+  CHECK(field_of(read("sw=x").error()) == "sl");
 }
 
 TEST_CASE("consensus wire: a model's answer is read or marked an error", "[unit]") {
