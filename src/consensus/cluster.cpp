@@ -2,6 +2,8 @@
 // (EMA weights, correlated slashing, inactivity penalties, pool-funded rewards, ejection).
 #include "node/consensus/cluster.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -364,23 +366,29 @@ std::vector<std::optional<vote_result>> cluster::decide(const batch_answers& bat
   }
   // An id listed twice votes once.
   const double stake = static_cast<double>(active_stake());
-  std::set<std::string_view> seen;
-  std::vector<double> powers;
-  std::vector<bool> active;
-  for (const auto& id : batch.models) {
-    const model_state* m = find(id);
-    const bool votes = m != nullptr && m->status == model_status::active && seen.insert(id).second;
-    active.push_back(votes);
-    powers.push_back(votes && stake > 0 ? m->weight * static_cast<double>(m->balance) / stake : 0);
+  const std::size_t n_models = batch.models.size();
+  boost::container::small_vector<bool, 16> seen(models_.size(), false);  // by index in models_
+  boost::container::small_vector<double, 16> powers(n_models, 0.0);
+  boost::container::small_vector<bool, 16> active(n_models, false);
+  for (std::size_t i = 0; i < n_models; ++i) {
+    const model_state* m = find(batch.models[i]);
+    if (m == nullptr || m->status != model_status::active) continue;
+    const auto slot = static_cast<std::size_t>(m - models_.data());
+    if (seen[slot]) continue;
+    seen[slot] = true;
+    active[i] = true;
+    powers[i] = stake > 0 ? m->weight * static_cast<double>(m->balance) / stake : 0;
   }
   std::vector<std::optional<vote_result>> out;
   out.reserve(batch.instances);
-  std::vector<answer> column(batch.models.size());
+  boost::container::small_vector<const answer*, 16> column(n_models, nullptr);
   for (std::size_t k = 0; k < batch.instances; ++k) {
-    for (std::size_t i = 0; i < batch.models.size(); ++i) {
-      column[i] = active[i] ? batch.answers[i][k] : answer{answer_status::error, -1, {}};
+    for (std::size_t i = 0; i < n_models; ++i) {
+      column[i] = active[i] ? &batch.answers[i][k] : nullptr;
     }
-    out.push_back(vote(powers, column, params_.mode, batch.n_classes));
+    out.push_back(vote_gathered(std::span<const double>(powers.data(), powers.size()),
+                                std::span<const answer* const>(column.data(), column.size()),
+                                params_.mode, batch.n_classes));
   }
   return out;
 }
@@ -401,13 +409,19 @@ core::result<settlement> cluster::settle(const batch_answers& batch,
 
   // The asked models still active, each once.
   std::vector<tally> tallies;
-  std::set<std::string_view> seen;
+  tallies.reserve(batch.models.size());
+  boost::container::small_vector<bool, 16> seen(models_.size(), false);  // by index in models_
   int responders = 0;
   for (std::size_t i = 0; i < batch.models.size(); ++i) {
     model_state* m = find_mutable(batch.models[i]);
-    if (m == nullptr || m->status != model_status::active || !seen.insert(m->id).second) {
+    if (m == nullptr || m->status != model_status::active) {
       continue;
     }
+    const auto slot = static_cast<std::size_t>(m - models_.data());
+    if (seen[slot]) {
+      continue;
+    }
+    seen[slot] = true;
     tallies.push_back(tally{i, m, m->balance});
     const auto& row = batch.answers[i];
     responders += std::any_of(row.begin(), row.end(), [](const answer& a) { return a.ok(); });

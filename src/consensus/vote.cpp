@@ -1,6 +1,8 @@
 // The weighted hard or soft vote over one instance's answers.
 #include "node/consensus/vote.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
@@ -44,21 +46,21 @@ void add_ballot(std::vector<double>& scores, const answer& a, double power, vote
 
 }  // namespace
 
-std::optional<vote_result> vote(std::span<const double> powers, std::span<const answer> answers,
-                                vote_mode mode, int n_classes) {
-  if (powers.size() != answers.size() || n_classes < 1) {
-    throw std::invalid_argument("vote: powers and answers differ in size, or no classes");
-  }
-  // Each answer's effective power: 0 when it does not vote; negative or non-finite powers
-  // count as 0.
-  std::vector<double> power(answers.size(), 0.0);
-  std::vector<bool> votes(answers.size(), false);
+namespace {
+
+// The vote over answers 0 .. n - 1, `answer_of(i)` giving answer i or null when model i
+// gave none (it does not vote).
+template <class AnswerOf>
+std::optional<vote_result> vote_over(std::span<const double> powers, std::size_t n,
+                                     AnswerOf answer_of, vote_mode mode, int n_classes) {
+  // Each answer's effective power: -1 when it does not vote; negative or non-finite powers
+  // of voters count as 0. Inline for the usual handful of models.
+  boost::container::small_vector<double, 16> power(n, -1.0);
   double total = 0;
   int voters = 0;
-  for (std::size_t i = 0; i < answers.size(); ++i) {
-    const answer& a = answers[i];
-    votes[i] = a.ok() && a.prediction >= 0 && a.prediction < n_classes;
-    if (votes[i]) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const answer* a = answer_of(i);
+    if (a != nullptr && a->ok() && a->prediction >= 0 && a->prediction < n_classes) {
       ++voters;
       power[i] = std::isfinite(powers[i]) && powers[i] > 0 ? powers[i] : 0;
       total += power[i];
@@ -68,17 +70,17 @@ std::optional<vote_result> vote(std::span<const double> powers, std::span<const 
     return std::nullopt;
   }
   if (!(total > 0)) {
-    for (std::size_t i = 0; i < answers.size(); ++i) {
-      power[i] = votes[i] ? 1.0 : 0.0;
+    for (double& p : power) {
+      p = p >= 0 ? 1.0 : -1.0;
     }
     total = voters;
   }
   vote_result r;
   r.voters = voters;
   r.class_scores.assign(static_cast<std::size_t>(n_classes), 0.0);
-  for (std::size_t i = 0; i < answers.size(); ++i) {
-    if (votes[i]) {
-      add_ballot(r.class_scores, answers[i], power[i] / total, mode);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (power[i] >= 0) {
+      add_ballot(r.class_scores, *answer_of(i), power[i] / total, mode);
     }
   }
   // Scores closer than this are a tie, so that rounding in a soft vote cannot decide.
@@ -90,12 +92,33 @@ std::optional<vote_result> vote(std::span<const double> powers, std::span<const 
     }
   }
   r.prediction = static_cast<int>(best);
-  for (std::size_t i = 0; i < answers.size(); ++i) {
-    if (votes[i] && answers[i].prediction == r.prediction) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (power[i] >= 0 && answer_of(i)->prediction == r.prediction) {
       r.support += power[i] / total;
     }
   }
   return r;
+}
+
+}  // namespace
+
+std::optional<vote_result> vote(std::span<const double> powers, std::span<const answer> answers,
+                                vote_mode mode, int n_classes) {
+  if (powers.size() != answers.size() || n_classes < 1) {
+    throw std::invalid_argument("vote: powers and answers differ in size, or no classes");
+  }
+  return vote_over(
+      powers, answers.size(), [&](std::size_t i) { return &answers[i]; }, mode, n_classes);
+}
+
+std::optional<vote_result> vote_gathered(std::span<const double> powers,
+                                         std::span<const answer* const> answers, vote_mode mode,
+                                         int n_classes) {
+  if (powers.size() != answers.size() || n_classes < 1) {
+    throw std::invalid_argument("vote: powers and answers differ in size, or no classes");
+  }
+  return vote_over(
+      powers, answers.size(), [&](std::size_t i) { return answers[i]; }, mode, n_classes);
 }
 
 }  // namespace node::consensus

@@ -148,26 +148,41 @@ core::result<iris_row> features_from_query(std::string_view query) {
   return row;
 }
 
-std::string iris_query(const iris_row& row) {
+void append_iris_texts(const iris_row& row, std::string& query, std::string& json) {
   constexpr const char* names[] = {"sl=", "&sw=", "&pl=", "&pw="};
-  std::string out;
+  json += '[';
   for (std::size_t i = 0; i < row.size(); ++i) {
+    // The shortest text that reads back, once for both forms: it is what to_json writes
+    // too (plus ".0" for a whole number), except for an exponent form of a number that
+    // to_json writes plainly.
     char buf[32];
     const auto res = std::to_chars(buf, buf + sizeof buf, row[i]);
-    out += names[i];
-    out.append(buf, res.ptr);
+    const std::string_view text(buf, static_cast<std::size_t>(res.ptr - buf));
+    query += names[i];
+    query += text;
+    if (i != 0) json += ',';
+    if (text.find('e') != std::string_view::npos) {
+      core::append_json_number(json, row[i]);
+    } else {
+      json += text;
+      if (text.find('.') == std::string_view::npos) json += ".0";
+    }
   }
-  return out;
+  json += ']';
+}
+
+std::string iris_query(const iris_row& row) {
+  std::string query;
+  std::string json;
+  append_iris_texts(row, query, json);
+  return query;
 }
 
 std::string iris_row_json(const iris_row& row) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < row.size(); ++i) {
-    if (i != 0) out += ',';
-    core::append_json_number(out, row[i]);
-  }
-  out += ']';
-  return out;
+  std::string query;
+  std::string json;
+  append_iris_texts(row, query, json);
+  return json;
 }
 
 namespace {

@@ -623,8 +623,7 @@ class consensus_role final : public role {
     const auto started = steady::now();
     auto st = std::make_shared<fan_out>(ctx_.ex, ids.size());
     st->deadline = started + cfg_.model_timeout;
-    st->query = cs::iris_query(*row);
-    st->row_json = cs::iris_row_json(*row);
+    cs::append_iris_texts(*row, st->query, st->row_json);
     enter_lanes(st, ids);
     co_await st->done.wait(st->deadline);
     auto op = settle_batch(std::move(ids), collect(*st, started), 1, std::nullopt, true);

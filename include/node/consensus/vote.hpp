@@ -45,5 +45,10 @@ struct vote_result {
 // Throws std::invalid_argument when the spans differ in size or n_classes < 1 (a bug).
 std::optional<vote_result> vote(std::span<const double> powers, std::span<const answer> answers,
                                 vote_mode mode, int n_classes);
+// The same vote, with answers[i] null for a model that gave no answer (it does not vote),
+// so that a caller gathering one instance's answers from several models copies none.
+std::optional<vote_result> vote_gathered(std::span<const double> powers,
+                                         std::span<const answer* const> answers, vote_mode mode,
+                                         int n_classes);
 
 }  // namespace node::consensus

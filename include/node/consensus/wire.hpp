@@ -50,6 +50,9 @@ std::string iris_query(const iris_row& row);
 // core::to_json writes them).
 std::string iris_row_json(const iris_row& row);
 
+// Appends both at once: iris_query's text to `query`, iris_row_json's to `json`.
+void append_iris_texts(const iris_row& row, std::string& query, std::string& json);
+
 // One model's answer to a batch, as the fan-out saw it.
 struct model_reply {
   answer_status status = answer_status::error;

@@ -10,6 +10,7 @@
 using node::consensus::answer;
 using node::consensus::answer_status;
 using node::consensus::vote;
+using node::consensus::vote_gathered;
 using node::consensus::vote_mode;
 
 namespace {
@@ -124,4 +125,31 @@ TEST_CASE("vote: mismatched inputs are a bug", "[unit]") {
   CHECK_THROWS_AS(vote(powers, answers, vote_mode::hard, 3), std::invalid_argument);
   CHECK_THROWS_AS(vote(powers, std::vector<answer>{said(0), said(0)}, vote_mode::hard, 0),
                   std::invalid_argument);
+}
+
+TEST_CASE("vote: a gathered vote with missing answers is the vote with those failed", "[unit]") {
+  const std::vector<double> powers{0.3, 0.0, 0.5, 0.2, 0.4};
+  const std::vector<answer> given{said(1, {0.2, 0.8, 0}), said(0), said(2, {0.1, 0.1, 0.8}),
+                                  failed(answer_status::timeout), said(1, {0.4, 0.6, 0})};
+  for (const auto mode : {vote_mode::hard, vote_mode::soft}) {
+    for (unsigned missing = 0; missing < 32; ++missing) {
+      std::vector<answer> with_failed;
+      std::vector<const answer*> gathered;
+      for (std::size_t i = 0; i < given.size(); ++i) {
+        const bool gone = (missing >> i) & 1U;
+        with_failed.push_back(gone ? failed(answer_status::error) : given[i]);
+        gathered.push_back(gone ? nullptr : &given[i]);
+      }
+      const auto a = vote(powers, with_failed, mode, 3);
+      const auto b = vote_gathered(powers, gathered, mode, 3);
+      REQUIRE(a.has_value() == b.has_value());
+      if (!a) continue;
+      CHECK(a->prediction == b->prediction);
+      CHECK(a->class_scores == b->class_scores);
+      CHECK(a->support == b->support);
+      CHECK(a->voters == b->voters);
+    }
+  }
+  const std::vector<const answer*> one{nullptr};
+  CHECK_THROWS_AS(vote_gathered(powers, one, vote_mode::hard, 3), std::invalid_argument);
 }

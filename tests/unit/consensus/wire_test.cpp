@@ -80,6 +80,12 @@ TEST_CASE("consensus wire: the Iris row of a query is read by short or long name
   CHECK(iris_query(*row) == "sl=5.1&sw=3.5&pl=1.4&pw=0.2");
   CHECK(iris_row_json(*row) == "[5.1,3.5,1.4,0.2]");
   CHECK(iris_row_json(iris_row{5, 3, 1, 0}) == "[5.0,3.0,1.0,0.0]");
+  // The JSON numbers are to_json's, whatever their magnitude.
+  for (const iris_row& r : {iris_row{1e-9, 1e22, 123456789012.5, -0.0},
+                            iris_row{1e-7, 1e21, 0.30000000000000004, 1.5e-5},
+                            iris_row{1e20, 2e-7, 7e-8, 1234567890123456700000.0}}) {
+    CHECK(iris_row_json(r) == node::core::to_json(json::array{r[0], r[1], r[2], r[3]}));
+  }
   // A short name wins over its long name, the first of a name over later ones, whatever
   // the order; encoded names and values are decoded.
   row = read("petal_width=9&pw=0.2&sl=5.1&sl=7&s%77=3.5&pl=%31.4&other=x");
