@@ -107,12 +107,11 @@ struct changes {
 // leaves the copy as it was, or changes it and records what it changed.
 using mutation = std::function<core::result<void>(cs::cluster&, changes&)>;
 
-// One change waiting for the writer.
+// One change waiting for the writer; `done` once its outcome is known.
 struct pending_change {
-  explicit pending_change(const asio::any_io_executor& ex) : done(ex) {}
   mutation apply;
   core::result<void> outcome;
-  wakeup done;
+  bool done = false;
 };
 
 // The fan-out of one batch: each model's reply lands in its slot; `done` is set when the
@@ -184,7 +183,9 @@ class consensus_role final : public role {
         store_(ctx.store),
         live_(std::move(restored)),
         wake_(ctx.ex),
-        started_(ctx.ex) {
+        started_(ctx.ex),
+        settled_(ctx.ex) {
+    settled_.expires_at(steady::time_point::max());
     declare_metrics();
   }
 
@@ -228,11 +229,15 @@ class consensus_role final : public role {
     if (queue_.size() >= cfg_.max_pending) {
       co_return core::unavailable("too many batches waiting to be committed; try again");
     }
-    auto item = std::make_shared<pending_change>(ctx_.ex);
+    auto item = std::make_shared<pending_change>();
     item->apply = std::move(fn);
     queue_.push_back(item);
     wake_.set();
-    co_await item->done.wait();
+    // One timer for every waiter, rather than one each: the writer cancels it when a group
+    // is done, and the waiters whose change is still queued wait again.
+    while (!item->done) {
+      co_await settled_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
     co_return item->outcome;
   }
 
@@ -269,13 +274,15 @@ class consensus_role final : public role {
         }
       }
       for (auto& item : group)
-        item->done.set();
+        item->done = true;
+      settled_.cancel();
     }
     for (auto& item : queue_) {
       item->outcome = core::unavailable("the node is stopping");
-      item->done.set();
+      item->done = true;
     }
     queue_.clear();
+    settled_.cancel();
   }
 
   // The transaction of one commit group: the changed models, the meta, the new entries.
@@ -810,8 +817,9 @@ class consensus_role final : public role {
   std::shared_ptr<store::store> store_;
   cs::cluster live_;  // the committed state; only the writer replaces it
   std::deque<std::shared_ptr<pending_change>> queue_;
-  wakeup wake_;     // set when the queue has work or the node stops
-  wakeup started_;  // set once --models are joined
+  wakeup wake_;                 // set when the queue has work or the node stops
+  wakeup started_;              // set once --models are joined
+  asio::steady_timer settled_;  // never expires; cancelled when queued changes are done
   bool stopping_ = false;
   std::vector<std::string> class_names_;  // by class index, as the models name them
   // Each model endpoint's lane of GET rows, by URL.
