@@ -4,7 +4,8 @@
 #include "node/core/json.hpp"
 #include "node/core/query.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
+#include <boost/container/small_vector.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
@@ -19,29 +20,45 @@ namespace json = boost::json;
 
 namespace {
 
-// A finite double from a JSON number.
+// A finite double from a JSON number (by its kind: to_number's checks cost more than the
+// whole read of a model's answer).
 std::optional<double> finite_number(const json::value& v) {
-  if (!v.is_number()) return std::nullopt;
-  const double d = v.to_number<double>();
+  double d = 0;
+  switch (v.kind()) {
+    case json::kind::double_:
+      d = v.get_double();
+      break;
+    case json::kind::int64:
+      d = static_cast<double>(v.get_int64());
+      break;
+    case json::kind::uint64:
+      d = static_cast<double>(v.get_uint64());
+      break;
+    default:
+      return std::nullopt;
+  }
   if (!std::isfinite(d)) return std::nullopt;
   return d;
 }
 
+// A class index from a JSON number read as `d`: whole, within [0, max_classes).
+std::optional<int> class_index_of(double d) {
+  if (std::floor(d) != d || !(d >= 0 && d < max_classes)) return std::nullopt;
+  return static_cast<int>(d);
+}
+
 // A class index from a JSON integer (or a whole double), within [0, max_classes).
 std::optional<int> class_index(const json::value& v) {
-  double d = 0;
-  if (v.is_int64()) {
-    d = static_cast<double>(v.get_int64());
-  } else if (v.is_uint64()) {
-    d = static_cast<double>(v.get_uint64());
-  } else if (v.is_double()) {
-    d = v.get_double();
-    if (std::floor(d) != d) return std::nullopt;
-  } else {
-    return std::nullopt;
+  switch (v.kind()) {
+    case json::kind::int64:
+      return class_index_of(static_cast<double>(v.get_int64()));
+    case json::kind::uint64:
+      return class_index_of(static_cast<double>(v.get_uint64()));
+    case json::kind::double_:
+      return class_index_of(v.get_double());
+    default:
+      return std::nullopt;
   }
-  if (!(d >= 0 && d < max_classes)) return std::nullopt;
-  return static_cast<int>(d);
 }
 
 model_reply failed(std::string detail) {
@@ -187,58 +204,277 @@ std::string iris_row_json(const iris_row& row) {
 
 namespace {
 
-// One prediction object {"prediction":0,"label":..,"probabilities":[..]} into `r`; false
-// when its prediction is not a class index.
-bool read_prediction(const json::value& p, model_reply& r) {
-  const auto* po = p.if_object();
-  const auto* pred = po != nullptr ? po->if_contains("prediction") : nullptr;
-  const auto index = pred != nullptr ? class_index(*pred) : std::nullopt;
-  if (!index) return false;
-  answer a{answer_status::ok, *index, {}};
-  if (const auto* probs = po->if_contains("probabilities");
-      probs != nullptr && probs->is_array() && probs->get_array().size() <= max_classes) {
-    a.probabilities.reserve(probs->get_array().size());
-    for (const auto& x : probs->get_array()) {
-      const auto d = finite_number(x);
-      a.probabilities.push_back(d ? *d : -1.0);  // an unusable entry voids the soft ballot
+// One prediction object as it is read: {"prediction":0,"label":..,"probabilities":[..]}.
+// A key given twice counts with its last value, as in a parsed JSON object.
+struct prediction_fields {
+  bool has_prediction = false;    // the key is there (whatever its value)
+  std::optional<int> prediction;  // its value, when a class index
+  std::vector<double> probabilities;
+  std::size_t n_probabilities = 0;  // entries seen, kept or not (beyond max_classes: none)
+  std::string label;
+  bool is_object = false;  // an element of "predictions" that is an object
+};
+
+// The SAX handler reading a model's answer without building a JSON tree: the top object's
+// "predictions" array of prediction objects, or the top object itself as one prediction.
+// Everything else is skipped. Decides nothing: parse_model_reply reads what it gathered.
+class reply_reader {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  explicit reply_reader(std::size_t instances) : keep_(instances) {}
+
+  bool root_is_object = false;
+  bool has_predictions = false;             // the top object has the key
+  bool predictions_array = false;           // ... and its (last) value is an array
+  std::size_t n_predictions = 0;            // elements of that array
+  std::vector<prediction_fields> elements;  // the first `instances` of them
+  prediction_fields top;                    // the top object read as one prediction
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+
+  bool on_object_begin(json::error_code&) {
+    const where w = begin_value();
+    if (w.what == role::root) {
+      root_is_object = true;
+      frames_.push_back(frame::top);
+    } else if (w.what == role::element) {
+      w.fields->is_object = true;
+      frames_.push_back(frame::element);
+    } else {
+      scalar_or_skipped(w, nullptr);
+      frames_.push_back(frame::skip);
+    }
+    return true;
+  }
+  bool on_object_end(std::size_t, json::error_code&) {
+    frames_.pop_back();
+    return true;
+  }
+  bool on_array_begin(json::error_code&) {
+    const where w = begin_value();
+    if (w.what == role::predictions) {
+      has_predictions = true;
+      predictions_array = true;
+      n_predictions = 0;
+      elements.clear();
+      elements.reserve(std::min<std::size_t>(keep_, 1024));
+      frames_.push_back(frame::predictions);
+    } else if (w.what == role::probabilities) {
+      w.fields->probabilities.clear();
+      w.fields->n_probabilities = 0;
+      probabilities_ = w.fields;
+      frames_.push_back(frame::probabilities);
+    } else {
+      scalar_or_skipped(w, nullptr);
+      frames_.push_back(frame::skip);
+    }
+    return true;
+  }
+  bool on_array_end(std::size_t, json::error_code&) {
+    if (frames_.back() == frame::probabilities && probabilities_->n_probabilities > max_classes) {
+      probabilities_->probabilities.clear();  // too many to be classes: not used
+    }
+    frames_.pop_back();
+    return true;
+  }
+
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    std::string_view k(s.data(), s.size());
+    if (!key_.empty()) {
+      key_.append(s.data(), s.size());
+      k = key_;
+    }
+    key_is_ = k == "prediction"      ? key::prediction
+              : k == "label"         ? key::label
+              : k == "probabilities" ? key::probabilities
+              : k == "predictions"   ? key::predictions
+                                     : key::other;
+    key_.clear();
+    return true;
+  }
+
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    if (label_next()) text_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code&) {
+    const where w = begin_value();
+    if (w.what == role::label) {
+      w.fields->label.assign(text_).append(s.data(), s.size());
+    } else {
+      scalar_or_skipped(w, nullptr);
+    }
+    text_.clear();
+    return true;
+  }
+  bool on_int64(std::int64_t i, json::string_view, json::error_code&) {
+    return number(static_cast<double>(i));
+  }
+  bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) {
+    return number(static_cast<double>(u));
+  }
+  bool on_double(double d, json::string_view, json::error_code&) { return number(d); }
+  bool on_bool(bool, json::error_code&) {
+    scalar_or_skipped(begin_value(), nullptr);
+    return true;
+  }
+  bool on_null(json::error_code&) {
+    scalar_or_skipped(begin_value(), nullptr);
+    return true;
+  }
+
+ private:
+  enum class frame { top, predictions, element, probabilities, skip };
+  enum class key { prediction, label, probabilities, predictions, other };
+  // What a value is for.
+  enum class role {
+    root,
+    predictions,
+    element,
+    prediction,
+    label,
+    probabilities,
+    probability,
+    none
+  };
+  struct where {
+    role what = role::none;
+    prediction_fields* fields = nullptr;  // the prediction it belongs to
+  };
+
+  // Whether the value starting now is a label (what begin_value would say, without counting).
+  bool label_next() const {
+    return !frames_.empty() && key_is_ == key::label &&
+           (frames_.back() == frame::top || frames_.back() == frame::element);
+  }
+
+  // What the value starting now is for; an element of "predictions" is counted (and kept,
+  // up to `instances`) here.
+  where begin_value() {
+    if (frames_.empty()) return {role::root, nullptr};
+    switch (frames_.back()) {
+      case frame::top:
+        if (key_is_ == key::predictions) return {role::predictions, nullptr};
+        return field(top);
+      case frame::element:
+        return field(elements.back());
+      case frame::predictions:
+        ++n_predictions;
+        if (elements.size() < keep_) {
+          elements.emplace_back();
+          return {role::element, &elements.back()};
+        }
+        return {role::none, nullptr};
+      case frame::probabilities:
+        return {role::probability, probabilities_};
+      case frame::skip:
+        break;
+    }
+    return {role::none, nullptr};
+  }
+  // The role of the value of the current key in a prediction object; the key's earlier value
+  // no longer counts.
+  where field(prediction_fields& f) {
+    switch (key_is_) {
+      case key::prediction:
+        f.has_prediction = true;
+        f.prediction.reset();
+        return {role::prediction, &f};
+      case key::label:
+        f.label.clear();
+        return {role::label, &f};
+      case key::probabilities:
+        f.probabilities.clear();
+        f.n_probabilities = 0;
+        return {role::probabilities, &f};
+      default:
+        return {role::none, nullptr};
     }
   }
-  const auto* label = po->if_contains("label");
-  r.names.emplace_back(label != nullptr && label->is_string() ? std::string(label->get_string())
-                                                              : std::string());
-  r.answers.push_back(std::move(a));
-  return true;
+  // A value that is not what its place wants (or a number, `number` given): a "predictions"
+  // that is not an array, a probability that is not a finite number.
+  void scalar_or_skipped(const where& w, const double* number) {
+    switch (w.what) {
+      case role::predictions:
+        has_predictions = true;
+        predictions_array = false;
+        n_predictions = 0;
+        elements.clear();
+        break;
+      case role::prediction:
+        if (number != nullptr) w.fields->prediction = class_index_of(*number);
+        break;
+      case role::probability:
+        // An unusable entry voids the soft ballot.
+        if (++w.fields->n_probabilities <= max_classes) {
+          w.fields->probabilities.push_back(number != nullptr && std::isfinite(*number) ? *number
+                                                                                        : -1.0);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  bool number(double d) {
+    scalar_or_skipped(begin_value(), &d);
+    return true;
+  }
+
+  std::size_t keep_;
+  boost::container::small_vector<frame, 8> frames_;
+  key key_is_ = key::other;
+  std::string key_;
+  std::string text_;
+  prediction_fields* probabilities_ = nullptr;  // whose "probabilities" array is open
+};
+
+answer answer_of(prediction_fields& f) {
+  return answer{answer_status::ok, *f.prediction, std::move(f.probabilities)};
 }
 
 }  // namespace
 
 model_reply parse_model_reply(unsigned status, std::string_view body, std::size_t instances) {
   if (status != 200) return failed("answered HTTP " + std::to_string(status));
-  // The tree lives only while it is read: small answers (one row is ~150 bytes) are parsed
-  // without touching the heap.
-  unsigned char buffer[4096];
-  json::monotonic_resource arena(buffer, sizeof buffer);
+  json::basic_parser<reply_reader> parser(json::parse_options{}, instances);
   json::error_code ec;
-  const json::value doc = json::parse(body, ec, &arena);
-  if (ec) return failed("answered malformed JSON");
-  const auto* o = doc.if_object();
-  if (o == nullptr) return failed("answer is not a JSON object");
+  const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
+  if (ec || used != body.size()) return failed("answered malformed JSON");
+  reply_reader& read = parser.handler();
+  if (!read.root_is_object) return failed("answer is not a JSON object");
   model_reply r;
   r.status = answer_status::ok;
-  r.answers.reserve(instances);
-  r.names.reserve(instances);
-  const auto* preds = o->if_contains("predictions");
-  if (preds == nullptr && instances == 1 && o->contains("prediction")) {
+  if (!read.has_predictions && instances == 1 && read.top.has_prediction) {
     // The answer to GET /predict: the one prediction is the object itself.
-    if (!read_prediction(doc, r))
-      return failed("answer has a prediction that is not a class index");
+    if (!read.top.prediction) return failed("answer has a prediction that is not a class index");
+    r.answers.push_back(answer_of(read.top));
+    r.names.push_back(std::move(read.top.label));
     return r;
   }
-  if (preds == nullptr || !preds->is_array() || preds->get_array().size() != instances) {
+  if (!read.has_predictions || !read.predictions_array || read.n_predictions != instances) {
     return failed("answer has no \"predictions\" array of " + std::to_string(instances));
   }
-  for (const auto& p : preds->get_array()) {
-    if (!read_prediction(p, r)) return failed("answer has a prediction that is not a class index");
+  r.answers.reserve(instances);
+  r.names.reserve(instances);
+  for (std::size_t k = 0; k < instances; ++k) {
+    prediction_fields& f = read.elements[k];
+    if (!f.is_object || !f.prediction) {
+      return failed("answer has a prediction that is not a class index");
+    }
+    r.answers.push_back(answer_of(f));
+    r.names.push_back(std::move(f.label));
   }
   return r;
 }

@@ -7,7 +7,9 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <map>
+#include <random>
 
 namespace json = boost::json;
 using namespace node::consensus;
@@ -143,6 +145,218 @@ TEST_CASE("consensus wire: a model's answer is read or marked an error", "[unit]
         answer_status::error);
   CHECK(parse_model_reply(200, R"({"predictions":[{"prediction":1}]})", 2).status ==
         answer_status::error);
+}
+
+namespace {
+
+// The reading parse_model_reply did before it read without a JSON tree, kept as the oracle of
+// the test below: what a model's answer means must not change.
+std::optional<int> tree_class_index(const json::value& v) {
+  double d = 0;
+  if (v.is_int64()) {
+    d = static_cast<double>(v.get_int64());
+  } else if (v.is_uint64()) {
+    d = static_cast<double>(v.get_uint64());
+  } else if (v.is_double()) {
+    d = v.get_double();
+    if (std::floor(d) != d) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  if (!(d >= 0 && d < max_classes)) return std::nullopt;
+  return static_cast<int>(d);
+}
+
+bool tree_read_prediction(const json::value& p, model_reply& r) {
+  const auto* po = p.if_object();
+  const auto* pred = po != nullptr ? po->if_contains("prediction") : nullptr;
+  const auto index = pred != nullptr ? tree_class_index(*pred) : std::nullopt;
+  if (!index) return false;
+  answer a{answer_status::ok, *index, {}};
+  if (const auto* probs = po->if_contains("probabilities");
+      probs != nullptr && probs->is_array() && probs->get_array().size() <= max_classes) {
+    for (const auto& x : probs->get_array()) {
+      const bool usable = x.is_number() && std::isfinite(x.to_number<double>());
+      a.probabilities.push_back(usable ? x.to_number<double>() : -1.0);
+    }
+  }
+  const auto* label = po->if_contains("label");
+  r.names.emplace_back(label != nullptr && label->is_string() ? std::string(label->get_string())
+                                                              : std::string());
+  r.answers.push_back(std::move(a));
+  return true;
+}
+
+model_reply tree_parse_model_reply(std::string_view body, std::size_t instances) {
+  model_reply failed;
+  failed.status = answer_status::error;
+  json::error_code ec;
+  const json::value doc = json::parse(body, ec);
+  if (ec) return failed;
+  const auto* o = doc.if_object();
+  if (o == nullptr) return failed;
+  model_reply r;
+  r.status = answer_status::ok;
+  const auto* preds = o->if_contains("predictions");
+  if (preds == nullptr && instances == 1 && o->contains("prediction")) {
+    return tree_read_prediction(doc, r) ? r : failed;
+  }
+  if (preds == nullptr || !preds->is_array() || preds->get_array().size() != instances) {
+    return failed;
+  }
+  for (const auto& p : preds->get_array()) {
+    if (!tree_read_prediction(p, r)) return failed;
+  }
+  return r;
+}
+
+// A random JSON value of depth at most `depth`, shaped like (and often unlike) a model's
+// answer.
+std::string random_value(std::mt19937& rng, int depth);
+
+std::string random_scalar(std::mt19937& rng) {
+  static const char* const scalars[] = {"0",          "1",
+                                        "2",          "-1",
+                                        "2.0",        "1.5",
+                                        "999",        "1000",
+                                        "1e3",        "18446744073709551615",
+                                        "0.25",       "1e400" /* malformed: out of range */,
+                                        "true",       "null",
+                                        "\"setosa\"", "\"a\\nb\\u00e9\"",
+                                        "\"\"",       "[]",
+                                        "{}",         "-0.0"};
+  return scalars[rng() % (sizeof scalars / sizeof scalars[0])];
+}
+
+std::string random_prediction(std::mt19937& rng, int depth) {
+  static const char* const keys[] = {"prediction",  "label", "probabilities",
+                                     "predictions", "model", "pred\\u0069ction"};
+  std::string out = "{";
+  const int n = static_cast<int>(rng() % 5);
+  for (int i = 0; i < n; ++i) {
+    if (i != 0) out += ',';
+    const std::string key = keys[rng() % 6];
+    out += '"' + key + "\":";
+    if (key == "probabilities" && rng() % 3 != 0) {
+      out += '[';
+      const int m = static_cast<int>(rng() % 5);
+      for (int j = 0; j < m; ++j) {
+        if (j != 0) out += ',';
+        out += rng() % 4 == 0 ? random_value(rng, depth - 1) : std::to_string(rng() % 100 / 100.0);
+      }
+      out += ']';
+    } else if (key == "predictions" && depth > 0) {
+      out += random_value(rng, depth - 1);
+    } else {
+      out += rng() % 3 == 0 ? random_value(rng, depth - 1) : random_scalar(rng);
+    }
+  }
+  return out + "}";
+}
+
+std::string random_value(std::mt19937& rng, int depth) {
+  if (depth <= 0) return random_scalar(rng);
+  switch (rng() % 4) {
+    case 0:
+      return random_scalar(rng);
+    case 1:
+      return random_prediction(rng, depth);
+    default: {
+      std::string out = "[";
+      const int n = static_cast<int>(rng() % 4);
+      for (int i = 0; i < n; ++i) {
+        if (i != 0) out += ',';
+        out += rng() % 2 == 0 ? random_prediction(rng, depth - 1) : random_value(rng, depth - 1);
+      }
+      return out + "]";
+    }
+  }
+}
+
+// A model's answer that is mostly right: one or two predictions, now and then a field of
+// another type, an extra or a repeated key.
+std::string near_answer(std::mt19937& rng) {
+  auto prediction = [&rng] {
+    std::string out = "{\"prediction\":" + std::to_string(rng() % 3);
+    if (rng() % 2 == 0) out += ",\"label\":\"class" + std::to_string(rng() % 3) + '"';
+    if (rng() % 2 == 0) out += ",\"probabilities\":[0.25,0.5,0.25]";
+    if (rng() % 4 == 0)
+      out += ",\"" + std::string(rng() % 2 ? "prediction" : "label") + "\":" + random_scalar(rng);
+    if (rng() % 4 == 0) out += ",\"probabilities\":" + random_value(rng, 1);
+    return out + "}";
+  };
+  if (rng() % 3 == 0) return prediction();
+  std::string out = "{\"model\":\"m\",\"predictions\":[";
+  const int n = 1 + static_cast<int>(rng() % 2);
+  for (int i = 0; i < n; ++i)
+    out += (i ? "," : "") + prediction();
+  return out + "]}";
+}
+
+}  // namespace
+
+TEST_CASE("consensus wire: a model's answer means what the JSON tree reading made of it",
+          "[unit]") {
+  std::vector<std::string> bodies = {
+      R"({"predictions":[{"prediction":0,"label":"setosa","probabilities":[1,0,0]}]})",
+      R"({"prediction":1,"label":"versicolor","probabilities":[0,1,0]})",
+      R"({"prediction":1,"prediction":"x"})",
+      R"({"prediction":"x","prediction":2,"label":7,"label":"b"})",
+      R"({"predictions":{"prediction":1},"prediction":1})",
+      R"({"predictions":[{"prediction":1}],"predictions":[{"prediction":2},{"prediction":0}]})",
+      R"({"predictions":[{"prediction":1}],"predictions":null})",
+      R"({"predictions":[[1],{"prediction":1}]})",
+      R"({"predictions":[{"prediction":1.0},{"prediction":1.5}]})",
+      R"({"predictions":[{"prediction":1,"probabilities":[0.5,"x",null,[1],{"a":1},1e300]}]})",
+      R"({"prediction":3,"probabilities":{"0":1}})",
+      R"({"prediction":3,"probabilities":[1,2],"probabilities":7})",
+      R"({"prediction":3,"label":"se\"to\\sa\u00e9"})",
+      R"({"pre\u0064iction":3})",
+      R"({"predictions":[{"prediction":1}]} )",
+      R"({"predictions":[{"prediction":1}]} x)",
+      R"({"predictions":[{"prediction":1}])",
+      R"([{"prediction":1}])",
+      R"("prediction")",
+      "",
+      R"({"prediction":1,"label":"bad utf8 )"
+      "\xff"
+      R"("})",
+      R"({"a":{"b":{"prediction":1,"predictions":[{"prediction":2}]}},"prediction":0})",
+  };
+  std::string many = R"({"prediction":0,"probabilities":[)";
+  for (int i = 0; i < 1001; ++i)
+    many += (i ? ",0" : "0");
+  bodies.push_back(many + "]}");
+  std::string deep = R"({"prediction":0,"x":)";
+  for (int i = 0; i < 40; ++i)
+    deep += "[";
+  bodies.push_back(deep + std::string(40, ']') + "}");
+  std::mt19937 rng(11);
+  for (int i = 0; i < 3000; ++i) {
+    bodies.push_back(i % 3 == 0   ? random_prediction(rng, 3)
+                     : i % 3 == 1 ? random_value(rng, 4)
+                                  : near_answer(rng));
+  }
+  std::size_t ok = 0;
+  for (const auto& body : bodies) {
+    for (const std::size_t instances : {std::size_t{1}, std::size_t{2}}) {
+      INFO(body << " (" << instances << " rows)");
+      const model_reply want = tree_parse_model_reply(body, instances);
+      const model_reply got = parse_model_reply(200, body, instances);
+      REQUIRE(got.status == want.status);
+      if (want.status != answer_status::ok) continue;
+      ++ok;
+      REQUIRE(got.answers.size() == want.answers.size());
+      CHECK(got.names == want.names);
+      for (std::size_t k = 0; k < want.answers.size(); ++k) {
+        CHECK(got.answers[k].prediction == want.answers[k].prediction);
+        CHECK(got.answers[k].probabilities == want.answers[k].probabilities);
+      }
+    }
+  }
+  // The corpus reaches both outcomes often.
+  CHECK(ok > 500);
+  CHECK(ok < bodies.size() * 2 - 500);
 }
 
 TEST_CASE("consensus wire: the class count follows the usual probabilities length", "[unit]") {
