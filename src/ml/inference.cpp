@@ -234,17 +234,16 @@ json::object prediction_json(const dataset& d, const prediction& p) {
 answer_writer::answer_writer(std::string_view model, std::string_view algorithm, const dataset& d) {
   head_ = core::to_json(json::object{{"model", model}, {"algorithm", algorithm}});
   head_.pop_back();  // the closing brace
+  batch_head_ = head_ + ",\"predictions\":[";
   head_ += ",\"prediction\":";
   for (const auto& name : d.class_names) {
     labels_.push_back(",\"label\":" + core::to_json(json::string(name)) + ",\"probabilities\":[");
   }
 }
 
-std::string answer_writer::write(const prediction& p) const {
+// `"prediction":` written by the caller; then the class, label and probabilities, closed.
+void answer_writer::append_row(std::string& out, const prediction& p) const {
   const std::string& label = labels_.at(static_cast<std::size_t>(p.cls));
-  std::string out;
-  out.reserve(head_.size() + label.size() + 24 * p.probabilities.size() + 16);
-  out += head_;
   char buf[16];
   auto res = std::to_chars(buf, buf + sizeof buf, p.cls);
   out.append(buf, res.ptr);
@@ -252,6 +251,26 @@ std::string answer_writer::write(const prediction& p) const {
   for (std::size_t i = 0; i < p.probabilities.size(); ++i) {
     if (i != 0) out += ',';
     core::append_json_number(out, p.probabilities[i]);
+  }
+  out += "]}";
+}
+
+std::string answer_writer::write(const prediction& p) const {
+  std::string out;
+  out.reserve(head_.size() + 64 + 24 * p.probabilities.size());
+  out += head_;
+  append_row(out, p);
+  return out;
+}
+
+std::string answer_writer::write_batch(const std::vector<prediction>& ps) const {
+  std::string out;
+  const std::size_t per_row = 64 + 24 * (ps.empty() ? 0 : ps.front().probabilities.size());
+  out.reserve(batch_head_.size() + 2 + ps.size() * per_row);
+  out += batch_head_;
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    out += i == 0 ? "{\"prediction\":" : ",{\"prediction\":";
+    append_row(out, ps[i]);
   }
   out += "]}";
   return out;

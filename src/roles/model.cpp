@@ -105,6 +105,8 @@ class model_role final : public role {
     }
     get_seconds_ = metrics_.histogram("model_prediction_seconds", {{"route", route_get}});
     get_count_ = metrics_.counter("predictions_total", {{"route", route_get}});
+    post_seconds_ = metrics_.histogram("model_prediction_seconds", {{"route", route_post}});
+    post_count_ = metrics_.counter("predictions_total", {{"route", route_post}});
   }
 
   // Predicts every row (checked by the caller) and records the time and count under `route`.
@@ -115,8 +117,13 @@ class model_role final : public role {
     out.reserve(rows.size());
     for (const auto& row : rows)
       out.push_back(ml::predict_row(*clf_, row));
-    metrics_.observe("model_prediction_seconds", {{"route", route}}, seconds_since(start));
-    metrics_.inc("predictions_total", {{"route", route}}, static_cast<double>(rows.size()));
+    if (std::string_view(route) == route_post) {
+      post_seconds_->observe(seconds_since(start));
+      post_count_->inc(static_cast<double>(rows.size()));
+    } else {
+      metrics_.observe("model_prediction_seconds", {{"route", route}}, seconds_since(start));
+      metrics_.inc("predictions_total", {{"route", route}}, static_cast<double>(rows.size()));
+    }
     return out;
   }
 
@@ -141,13 +148,7 @@ class model_role final : public role {
     auto rows = ml::rows_from_instances(*data_, *body, cfg_.max_batch);
     if (!rows) co_return http::error_reply(rows.error());
     auto preds = predict_rows(*rows, route_post);
-    json::array list;
-    list.reserve(preds.size());
-    for (const auto& p : preds)
-      list.emplace_back(ml::prediction_json(*data_, p));
-    json::object out = answer_head();
-    out["predictions"] = std::move(list);
-    co_return http::json_reply(out);
+    co_return http::json_text_reply(bhttp::status::ok, writer_.write_batch(preds));
   }
 
   asio::awaitable<response> info() {
@@ -244,6 +245,8 @@ class model_role final : public role {
   // The hot route's series, looked up once (declare_metrics).
   std::optional<core::metrics::histogram_ref> get_seconds_;
   std::optional<core::metrics::counter_ref> get_count_;
+  std::optional<core::metrics::histogram_ref> post_seconds_;  // POST /predict, the consensus's
+  std::optional<core::metrics::counter_ref> post_count_;
   ml::answer_writer writer_;
 };
 

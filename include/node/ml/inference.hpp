@@ -62,9 +62,15 @@ class answer_writer {
   answer_writer(std::string_view model, std::string_view algorithm, const dataset& d);
   // `p` must be a prediction of a model trained on the dataset given to the constructor.
   std::string write(const prediction& p) const;
+  // The POST /predict answer {"model","algorithm","predictions":[{"prediction","label",
+  // "probabilities"}, ...]}: the same text as core::to_json of that object.
+  std::string write_batch(const std::vector<prediction>& ps) const;
 
  private:
+  void append_row(std::string& out, const prediction& p) const;
+
   std::string head_;                 // {"model":..,"algorithm":..,"prediction":
+  std::string batch_head_;           // {"model":..,"algorithm":..,"predictions":[
   std::vector<std::string> labels_;  // per class: ,"label":"setosa","probabilities":[
 };
 

@@ -247,4 +247,13 @@ TEST_CASE("inference: answer_writer writes what to_json writes", "[unit]") {
     put_prediction(expected, *d, p);
     CHECK(w.write(p) == node::core::to_json(expected));
   }
+  const std::vector<prediction> batch = {prediction{2, {0.0, 0.25, 0.75}},
+                                         prediction{0, {1.0, 0.0, 0.0}}};
+  json::array list;
+  for (const auto& p : batch)
+    list.emplace_back(prediction_json(*d, p));
+  const json::object expected{
+      {"model", "model \"7\""}, {"algorithm", "knn"}, {"predictions", std::move(list)}};
+  CHECK(w.write_batch(batch) == node::core::to_json(expected));
+  CHECK(w.write_batch({}) == R"({"model":"model \"7\"","algorithm":"knn","predictions":[]})");
 }
