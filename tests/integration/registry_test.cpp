@@ -423,7 +423,9 @@ TEST_CASE("registry: /metrics counts servers, checks, failures and getServer", "
   CHECK(value("registry_healthy_servers") == 1);
   CHECK(value("registry_server_healthy{server=\"127.0.0.1:1\"}") == 0);
   CHECK(value("registry_server_healthy{server=\"" + addr(a->port()) + "\"}") == 1);
-  CHECK(value("registry_checks_total") >= 4);
+  // Two failed checks took the dead one out; the live one had its first check a round
+  // earlier (its second may still be in flight when the dead one leaves).
+  CHECK(value("registry_checks_total") >= 3);
   CHECK(value("registry_check_failures_total") >= 2);
   CHECK(value("registry_get_server_total") >= 3);
   CHECK(value("registry_get_server_misses_total") == 0);
