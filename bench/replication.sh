@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Replication benchmark: durable POST /orders (bench/orders.lua) at 32 connections on the plain
-# shop, mirror-shop (remote mirror: a replica shop) and async-replica (1000 ms interval, local
-# sqlite secondary), alternating in the same run, plus nginx as the house reference, with the
-# CPU time per request of each (mirror-shop's counts its mirror's); then async-replica's
-# shipping lag p99 under about 1000 writes/s, from the replication_lag_seconds histogram.
+# shop, mirror-shop (remote mirror: a replica shop), async-replica (1000 ms interval, local
+# sqlite secondary) and async-replica with a remote secondary (a replica shop), alternating in
+# the same run, plus nginx as the house reference, with the CPU time per request of each
+# (mirror-shop's and the remote async's count their replica's); then async-replica's shipping
+# lag p99 under about 1000 writes/s, from the replication_lag_seconds histogram.
 # Usage: bench/replication.sh [SECONDS_PER_RUN] [ROUNDS]   (defaults 5 and 3; environment and
 # pinning as in bench/lib.sh)
 source "$(dirname "$0")/lib.sh"
@@ -26,19 +27,31 @@ bench_node --role=async-replica --store="sqlite:$BENCH_TMP/async.db" --seed-demo
   --replica="sqlite:$BENCH_TMP/secondary.db" --replication-interval-ms=1000
 async=$NODE_URL
 async_pid=$NODE_PID
-for url in "$shop" "$mirrored" "$async"; do bench_seed_products "$url" "$ORDER_PRODUCTS"; done
+bench_node --role=shop --store="sqlite:$BENCH_TMP/secondary-remote.db" --read-only-replica
+secondary=$NODE_URL
+secondary_pid=$NODE_PID
+bench_node --role=async-replica --store="sqlite:$BENCH_TMP/async-remote.db" --seed-demo=false \
+  --replica="$secondary" --replication-interval-ms=1000
+async_remote=$NODE_URL
+async_remote_pid=$NODE_PID
+for url in "$shop" "$mirrored" "$async" "$async_remote"; do
+  bench_seed_products "$url" "$ORDER_PRODUCTS"
+done
 
 echo "# POST /orders, durable"
 bench_target shop "$shop/orders" "$BENCH_ORDERS_LUA" "$shop_pid"
 bench_target mirror-shop "$mirrored/orders" "$BENCH_ORDERS_LUA" "$mirrored_pid $mirror_pid"
 bench_target async-replica "$async/orders" "$BENCH_ORDERS_LUA" "$async_pid"
+bench_target async-remote "$async_remote/orders" "$BENCH_ORDERS_LUA" "$async_remote_pid $secondary_pid"
 bench_target nginx "$NGINX_URL/" "" "$NGINX_PIDS"
 bench_rounds 32 "$SECS" "$ROUNDS"
 s=${MED_RPS[shop]}
 m=${MED_RPS[mirror-shop]}
 a=${MED_RPS[async-replica]}
+r=${MED_RPS[async-remote]}
 echo "== shop $s req/s, mirror-shop $m req/s ($(bench_ratio "$m" "$s")x, target >= 0.7x)," \
-  "async-replica $a req/s ($(bench_ratio "$a" "$s")x, target >= 0.95x); nginx ${MED_RPS[nginx]} req/s"
+  "async-replica $a req/s ($(bench_ratio "$a" "$s")x, target >= 0.95x), with a remote" \
+  "secondary $r req/s ($(bench_ratio "$r" "$s")x); nginx ${MED_RPS[nginx]} req/s"
 curl -fs "$mirrored/replication/status"; echo
 curl -fs -X POST "$async/sync"; echo
 
