@@ -474,12 +474,19 @@ class consensus_role final : public role {
       } catch (const std::exception& e) {
         reply = cs::model_reply{cs::answer_status::error, {}, {}, e.what()};
       }
-      if (n == 1) {
-        ask.rows[0].batch->land(ask.rows[0].slot, std::move(reply));
-      } else {
-        auto split = cs::split_reply(std::move(reply), n);
-        for (std::size_t k = 0; k < n; ++k)
-          ask.rows[k].batch->land(ask.rows[k].slot, std::move(split[k]));
+      // Nothing may leave this coroutine by exception: the lane's slot must be given back. A
+      // row whose answer could not be handed over (out of memory) ends at its deadline.
+      try {
+        if (n == 1) {
+          ask.rows[0].batch->land(ask.rows[0].slot, std::move(reply));
+        } else {
+          auto split = cs::split_reply(std::move(reply), n);
+          for (std::size_t k = 0; k < n; ++k)
+            ask.rows[k].batch->land(ask.rows[k].slot, std::move(split[k]));
+        }
+      } catch (const std::exception& e) {
+        core::log::error(std::string("consensus: handing a model's answers back failed: ") +
+                         e.what());
       }
       ask = l->lane.finish(steady::now());
       if (ask.rows.empty()) co_return;
