@@ -13,7 +13,6 @@
 namespace node::app {
 namespace {
 
-
 // Publishes a store's counters on a node's /metrics.
 void add_store_metrics(core::metrics& m, std::shared_ptr<store::store> st) {
   m.declare("store_batches_committed_total", core::metrics::kind::counter,
@@ -85,8 +84,8 @@ class node_instance {
   }
 
   asio::awaitable<http::response> hello() {
-    co_return http::json_reply(core::json::object{
-        {"message", "Hello, World!"}, {"role", cfg_.role}, {"node", address_}});
+    co_return http::json_reply(
+        core::json::object{{"message", "Hello, World!"}, {"role", cfg_.role}, {"node", address_}});
   }
 
   asio::awaitable<http::response> health() {
@@ -129,7 +128,10 @@ class node_instance {
 }  // namespace
 
 int run(std::vector<node_config> nodes) {
-  asio::io_context ioc(1);
+  // One thread runs the loop and only it starts socket and timer operations; other threads
+  // (the stores' writers) only post completions. So the reactor's per-descriptor locks are
+  // not needed, the scheduler's (which those posts take) are kept.
+  asio::io_context ioc(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
   auto ex = ioc.get_executor();
   http::client_options copts = nodes.empty() ? http::client_options{} : nodes.front().client;
   http::client client(ex, copts);
@@ -137,7 +139,8 @@ int run(std::vector<node_config> nodes) {
   std::map<std::string, std::shared_ptr<store::store>> stores;
   std::vector<std::unique_ptr<node_instance>> instances;
   auto close_stores = [&] {
-    for (auto& [spec, st] : stores) st->close();
+    for (auto& [spec, st] : stores)
+      st->close();
   };
   for (auto& cfg : nodes) {
     std::shared_ptr<store::store> st;
@@ -191,10 +194,12 @@ int run(std::vector<node_config> nodes) {
   on_signal = [&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     std::chrono::milliseconds drain{0};
-    for (auto& inst : instances) drain = std::max(drain, inst->config().drain);
+    for (auto& inst : instances)
+      drain = std::max(drain, inst->config().drain);
     if (sig == SIGTERM && drain.count() > 0 && !stopping) {
       core::log::info("node: SIGTERM, draining for " + std::to_string(drain.count()) + " ms");
-      for (auto& inst : instances) inst->begin_drain();
+      for (auto& inst : instances)
+        inst->begin_drain();
       drain_timer.expires_after(drain);
       drain_timer.async_wait([&](boost::system::error_code tec) {
         if (!tec) stop_all();
@@ -202,13 +207,13 @@ int run(std::vector<node_config> nodes) {
       signals.async_wait(on_signal);  // a second signal stops at once
       return;
     }
-    core::log::info(std::string("node: ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
-                    ", stopping");
+    core::log::info(std::string("node: ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
     stop_all();
   };
   signals.async_wait(on_signal);
 
-  for (auto& inst : instances) inst->start();
+  for (auto& inst : instances)
+    inst->start();
   ioc.run();
   instances.clear();
   core::log::info("node: stopped");

@@ -44,11 +44,7 @@ bool is_valid_query(std::string_view q) {
   return true;
 }
 
-std::string_view decode_query_part(std::string_view part, std::string& buf) {
-  bool plain = true;
-  for (char c : part)
-    plain = plain && c != '%' && c != '+';
-  if (plain) return part;
+std::string_view decode_escaped_query_part(std::string_view part, std::string& buf) {
   auto pct = boost::urls::make_pct_string_view(part);
   if (!pct) return part;  // not a valid query part: the caller validated it, so never here
   boost::urls::encoding_opts opts;

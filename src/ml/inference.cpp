@@ -137,6 +137,43 @@ prediction predict_row(const classifier& c, std::span<const double> row) {
   return p;
 }
 
+namespace {
+
+// Clinger's fast path for short plain decimals ("5.1", "-0.25", "150"): at most 15 digits and
+// at most 22 after the point, so the digits as an integer and the power of ten are both exact
+// doubles and their quotient, one IEEE division, is the correctly rounded value from_chars
+// would give. Anything else (exponents, long inputs) returns nullopt and goes to from_chars.
+std::optional<double> parse_short_decimal(std::string_view t) {
+  static constexpr double powers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  std::size_t i = 0;
+  const bool negative = !t.empty() && t[0] == '-';
+  if (negative) ++i;
+  std::uint64_t digits = 0;
+  int count = 0;
+  int after_point = -1;
+  for (; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c >= '0' && c <= '9') {
+      if (++count > 15) return std::nullopt;
+      digits = digits * 10 + static_cast<std::uint64_t>(c - '0');
+      if (after_point >= 0) ++after_point;
+    } else if (c == '.' && after_point < 0) {
+      after_point = 0;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (count == 0) return std::nullopt;
+  const int scale = after_point < 0 ? 0 : after_point;
+  if (scale > 22) return std::nullopt;
+  const double x = static_cast<double>(digits) / powers[scale];
+  return negative ? -x : x;
+}
+
+}  // namespace
+
 std::optional<double> parse_finite(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
     text.remove_prefix(1);
@@ -144,6 +181,7 @@ std::optional<double> parse_finite(std::string_view text) {
     text.remove_suffix(1);
   if (text.size() > 1 && text.front() == '+' && text[1] != '-') text.remove_prefix(1);
   if (text.empty()) return std::nullopt;
+  if (auto quick = parse_short_decimal(text)) return quick;
   double x = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
   if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(x)) {

@@ -29,8 +29,16 @@ void for_each_query_param(std::string_view q, F&& f) {
   }
 }
 
+// `part` decoded into `buf` ('+' read as a space); `part` must hold an escape or a '+'.
+std::string_view decode_escaped_query_part(std::string_view part, std::string& buf);
+
 // `part` of a valid query decoded, '+' read as a space: `part` itself when it holds no
 // escape, else its decoding, written to `buf`.
-std::string_view decode_query_part(std::string_view part, std::string& buf);
+inline std::string_view decode_query_part(std::string_view part, std::string& buf) {
+  for (char c : part) {
+    if (c == '%' || c == '+') return decode_escaped_query_part(part, buf);
+  }
+  return part;
+}
 
 }  // namespace node::core

@@ -8,7 +8,10 @@
 #include <boost/url/url_view.hpp>
 #include <catch2/catch.hpp>
 
+#include <charconv>
 #include <cmath>
+#include <cstring>
+#include <random>
 
 using namespace node::ml;
 namespace json = node::core::json;
@@ -43,6 +46,39 @@ TEST_CASE("inference: parse_finite reads whole finite numbers only", "[unit]") {
        {"", " ", "abc", "5.1x", "nan", "inf", "-inf", "1e999", "+", "+-1", "0x10"}) {
     INFO(bad);
     CHECK_FALSE(parse_finite(bad).has_value());
+  }
+  for (const char* bad : {".", "-", "--5", "5..1", "1.2.3", "5-"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_finite(bad).has_value());
+  }
+}
+
+TEST_CASE("inference: short decimals read exactly as from_chars reads them", "[unit]") {
+  std::mt19937_64 gen(42);
+  for (int i = 0; i < 20000; ++i) {
+    // Up to 15 digits, the point anywhere (or nowhere), sometimes negative.
+    const int digits = 1 + static_cast<int>(gen() % 15);
+    std::string text = gen() % 4 == 0 ? "-" : "";
+    const int point = static_cast<int>(gen() % static_cast<unsigned>(digits + 2)) - 1;
+    for (int k = 0; k < digits; ++k) {
+      if (k == point) text += '.';
+      text += static_cast<char>('0' + gen() % 10);
+    }
+    double expected = 0;
+    std::from_chars(text.data(), text.data() + text.size(), expected);
+    INFO(text);
+    const auto got = parse_finite(text);
+    REQUIRE(got.has_value());
+    CHECK(std::memcmp(&*got, &expected, sizeof expected) == 0);
+  }
+  for (const char* edge : {"0.1", "5.", ".5", "-0", "0.30000000000000004", "123456789012345",
+                           "1234567890123456", "9007199254740993", "0.000000000000000000001"}) {
+    double expected = 0;
+    const std::string_view t(edge);
+    std::from_chars(t.data(), t.data() + t.size(), expected);
+    INFO(edge);
+    REQUIRE(parse_finite(edge).has_value());
+    CHECK(*parse_finite(edge) == expected);
   }
 }
 
