@@ -46,6 +46,12 @@ void classifier::fit(const std::vector<std::vector<double>>& rows, const std::ve
 }
 
 std::vector<double> classifier::predict_proba(std::span<const double> row) const {
+  std::vector<double> out;
+  predict_proba(row, out);
+  return out;
+}
+
+void classifier::predict_proba(std::span<const double> row, std::vector<double>& out) const {
   if (!fitted()) {
     throw std::logic_error("classifier::predict_proba: called before fit");
   }
@@ -58,9 +64,8 @@ std::vector<double> classifier::predict_proba(std::span<const double> row) const
       throw std::invalid_argument("classifier::predict_proba: row has a non-finite value");
     }
   }
-  std::vector<double> out(static_cast<std::size_t>(n_classes_), 0.0);
+  out.assign(static_cast<std::size_t>(n_classes_), 0.0);
   do_predict_proba(row, out);
-  return out;
 }
 
 int classifier::predict(std::span<const double> row) const {

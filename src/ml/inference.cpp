@@ -132,9 +132,13 @@ core::result<std::vector<double>> instance_row(const dataset& d, const json::val
 
 prediction predict_row(const classifier& c, std::span<const double> row) {
   prediction p;
-  p.probabilities = c.predict_proba(row);
-  p.cls = argmax(p.probabilities);
+  predict_row(c, row, p);
   return p;
+}
+
+void predict_row(const classifier& c, std::span<const double> row, prediction& p) {
+  c.predict_proba(row, p.probabilities);
+  p.cls = argmax(p.probabilities);
 }
 
 namespace {
@@ -191,8 +195,15 @@ std::optional<double> parse_finite(std::string_view text) {
 }
 
 core::result<std::vector<double>> row_from_query(const dataset& d, std::string_view query) {
+  std::vector<double> row;
+  if (auto r = row_from_query(d, query, row); !r) return r.error();
+  return row;
+}
+
+core::result<void> row_from_query(const dataset& d, std::string_view query,
+                                  std::vector<double>& row) {
   const std::size_t width = d.n_features();
-  std::vector<double> row(width);
+  row.assign(width, 0.0);
   boost::container::small_vector<bool, 32> seen(width, false);
   std::string key_buf;
   std::string value_buf;
@@ -223,7 +234,7 @@ core::result<std::vector<double>> row_from_query(const dataset& d, std::string_v
     message += feature_list(d);
     return core::bad_request(std::move(message), name);
   }
-  return row;
+  return {};
 }
 
 core::result<std::vector<std::vector<double>>> rows_from_instances(const dataset& d,

@@ -132,14 +132,15 @@ class model_role final : public role {
   }
 
   asio::awaitable<response> predict_query(context& c) {
-    // The query undecoded: that saves an allocation per parameter.
-    auto row = ml::row_from_query(*data_, c.encoded_query());
-    if (!row) co_return http::error_reply(row.error());
+    // The query read undecoded, the row and the prediction into buffers kept across
+    // requests (nothing here suspends, and only the loop thread runs it).
+    auto read = ml::row_from_query(*data_, c.encoded_query(), row_);
+    if (!read) co_return http::error_reply(read.error());
     const auto start = clock_type::now();
-    auto p = ml::predict_row(*clf_, *row);
+    ml::predict_row(*clf_, row_, prediction_);
     get_seconds_->observe(seconds_since(start));
     get_count_->inc();
-    co_return http::json_text_reply(bhttp::status::ok, writer_.write(p));
+    co_return http::json_text_reply(bhttp::status::ok, writer_.write(prediction_));
   }
 
   asio::awaitable<response> predict_batch(context& c) {
@@ -245,6 +246,8 @@ class model_role final : public role {
   // The hot route's series, looked up once (declare_metrics).
   std::optional<core::metrics::histogram_ref> get_seconds_;
   std::optional<core::metrics::counter_ref> get_count_;
+  std::vector<double> row_;                                   // GET /predict's row, reused
+  ml::prediction prediction_;                                 // and its prediction
   std::optional<core::metrics::histogram_ref> post_seconds_;  // POST /predict, the consensus's
   std::optional<core::metrics::counter_ref> post_count_;
   ml::answer_writer writer_;

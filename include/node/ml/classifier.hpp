@@ -30,6 +30,8 @@ class classifier {
 
   // One probability per class, each in [0, 1], summing to 1 up to rounding.
   std::vector<double> predict_proba(std::span<const double> row) const;
+  // The same into `out` (resized to n_classes), which a caller may reuse across calls.
+  void predict_proba(std::span<const double> row, std::vector<double>& out) const;
 
   // The most probable class of predict_proba(row), ties to the lowest index. For a classifier
   // that draws at random each call is a fresh draw: to report a class with its probabilities,

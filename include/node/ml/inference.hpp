@@ -26,6 +26,8 @@ struct prediction {
 // Calls predict_proba once and takes argmax, so that a classifier drawing at random reports a
 // class consistent with its probabilities. `row` must be valid for `c` (see classifier).
 prediction predict_row(const classifier& c, std::span<const double> row);
+// The same into `p`, whose buffer a caller may reuse across calls.
+void predict_row(const classifier& c, std::span<const double> row, prediction& p);
 
 // A decimal number as a user writes it: optional spaces around, an optional '+'. nullopt when
 // the text is not a whole number or not finite.
@@ -37,6 +39,9 @@ std::optional<double> parse_finite(std::string_view text);
 // (field: its alias, else its name), a value that is not a finite number (field: the parameter as
 // given).
 core::result<std::vector<double>> row_from_query(const dataset& d, std::string_view query);
+// The same into `row` (resized to the feature count), which a caller may reuse across calls.
+core::result<void> row_from_query(const dataset& d, std::string_view query,
+                                  std::vector<double>& row);
 
 // The rows of a POST /predict body {"instances":[[5.1,3.5,1.4,0.2], ...]}; an instance may also
 // be an object keyed by feature name or alias ({"sl":5.1, ...}; other keys are ignored).

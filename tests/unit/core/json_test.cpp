@@ -25,6 +25,10 @@ TEST_CASE("json: whole doubles keep a decimal point", "[unit]") {
   CHECK(to_json(json::value(0.0)) == "0.0");
   CHECK(to_json(json::value(100000.0)) == "100000.0");
   CHECK(to_json(json::value(-3.0)) == "-3.0");
+  CHECK(to_json(json::value(-0.0)) == "-0.0");
+  CHECK(to_json(json::value(9007199254740991.0)) == "9007199254740991.0");
+  CHECK(to_json(json::value(9007199254740992.0)) == "9007199254740992.0");
+  CHECK(to_json(json::value(1e20)) == "100000000000000000000.0");
 }
 
 TEST_CASE("json: extreme magnitudes use exponent form and read back", "[unit]") {
