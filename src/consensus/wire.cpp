@@ -20,27 +20,6 @@ namespace json = boost::json;
 
 namespace {
 
-// A finite double from a JSON number (by its kind: to_number's checks cost more than the
-// whole read of a model's answer).
-std::optional<double> finite_number(const json::value& v) {
-  double d = 0;
-  switch (v.kind()) {
-    case json::kind::double_:
-      d = v.get_double();
-      break;
-    case json::kind::int64:
-      d = static_cast<double>(v.get_int64());
-      break;
-    case json::kind::uint64:
-      d = static_cast<double>(v.get_uint64());
-      break;
-    default:
-      return std::nullopt;
-  }
-  if (!std::isfinite(d)) return std::nullopt;
-  return d;
-}
-
 // A class index from a JSON number read as `d`: whole, within [0, max_classes).
 std::optional<int> class_index_of(double d) {
   if (std::floor(d) != d || !(d >= 0 && d < max_classes)) return std::nullopt;
@@ -102,7 +81,7 @@ core::result<predict_request> parse_predict_body(const json::value& body,
     json::array clean;
     clean.reserve(row->size());
     for (const auto& x : *row) {
-      const auto d = finite_number(x);
+      const auto d = core::finite_number(x);
       if (!d) return core::bad_request(where + " must hold finite numbers only", "instances");
       clean.emplace_back(*d);
     }

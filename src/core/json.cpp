@@ -162,6 +162,25 @@ void append_json_string(std::string& out, std::string_view s) {
   write_string(out, s);
 }
 
+std::optional<double> finite_number(const json::value& v) {
+  double d = 0;
+  switch (v.kind()) {
+    case json::kind::double_:
+      d = v.get_double();
+      break;
+    case json::kind::int64:
+      d = static_cast<double>(v.get_int64());
+      break;
+    case json::kind::uint64:
+      d = static_cast<double>(v.get_uint64());
+      break;
+    default:
+      return std::nullopt;
+  }
+  if (!std::isfinite(d)) return std::nullopt;
+  return d;
+}
+
 void append_json_number(std::string& out, double d) {
   write_double(out, d);
 }

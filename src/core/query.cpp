@@ -10,8 +10,9 @@ namespace node::core {
 
 namespace {
 
-// The characters a query may hold as they are (RFC 3986 "query" less pct-encoded).
-constexpr std::array<bool, 256> query_chars = [] {
+// The characters RFC 3986 lets a path hold as they are (pchar less pct-encoded, and '/');
+// a query may also hold '?'.
+constexpr std::array<bool, 256> char_table(std::string_view extra) {
   std::array<bool, 256> t{};
   for (int c = 'a'; c <= 'z'; ++c)
     t[static_cast<std::size_t>(c)] = true;
@@ -19,16 +20,28 @@ constexpr std::array<bool, 256> query_chars = [] {
     t[static_cast<std::size_t>(c)] = true;
   for (int c = '0'; c <= '9'; ++c)
     t[static_cast<std::size_t>(c)] = true;
-  for (char c : std::string_view("-._~!$&'()*+,;=:@/?"))
+  for (char c : std::string_view("-._~!$&'()*+,;=:@/"))
+    t[static_cast<unsigned char>(c)] = true;
+  for (char c : extra)
     t[static_cast<unsigned char>(c)] = true;
   return t;
-}();
+}
+constexpr std::array<bool, 256> path_chars = char_table("");
+constexpr std::array<bool, 256> query_chars = char_table("?");
 
 bool is_hex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 }  // namespace
+
+bool is_plain_path(std::string_view path) {
+  if (path.empty() || path.front() != '/') return false;
+  for (char c : path) {
+    if (!path_chars[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
+}
 
 bool is_valid_query(std::string_view q) {
   for (std::size_t i = 0; i < q.size(); ++i) {

@@ -43,28 +43,6 @@ bool is_set_by_server(bhttp::field f) {
   }
 }
 
-// A request target that is an absolute path of plain characters: no query, no
-// percent-encoding, nothing the URL parser would reject or change.
-bool is_plain_path(std::string_view target) {
-  static constexpr std::array<bool, 256> plain = [] {
-    std::array<bool, 256> t{};
-    for (int c = 'a'; c <= 'z'; ++c)
-      t[static_cast<std::size_t>(c)] = true;
-    for (int c = 'A'; c <= 'Z'; ++c)
-      t[static_cast<std::size_t>(c)] = true;
-    for (int c = '0'; c <= '9'; ++c)
-      t[static_cast<std::size_t>(c)] = true;
-    for (char c : std::string_view("/-._~!$&'()*+,;=:@"))
-      t[static_cast<unsigned char>(c)] = true;
-    return t;
-  }();
-  if (target.empty() || target.front() != '/') return false;
-  for (char c : target) {
-    if (!plain[static_cast<unsigned char>(c)]) return false;
-  }
-  return true;
-}
-
 void append_header(std::string& out, std::string_view name, std::string_view value) {
   out += name;
   out += ": ";
@@ -467,7 +445,7 @@ asio::awaitable<response> server::dispatch(const request& req, std::string_view&
   const auto qmark = raw.find('?');
   std::string_view encoded_query = qmark == std::string_view::npos ? "" : raw.substr(qmark + 1);
   std::string path;
-  if (is_plain_path(raw.substr(0, qmark)) && core::is_valid_query(encoded_query)) {
+  if (core::is_plain_path(raw.substr(0, qmark)) && core::is_valid_query(encoded_query)) {
     path = raw.substr(0, qmark);  // the common case needs no URL parser
   } else {
     auto target = boost::urls::parse_origin_form(raw);

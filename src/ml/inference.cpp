@@ -37,26 +37,6 @@ std::string feature_list(const dataset& d) {
   return out;
 }
 
-// A finite JSON number as a double.
-std::optional<double> json_number(const json::value& v) {
-  double x = 0;
-  switch (v.kind()) {
-    case json::kind::int64:
-      x = static_cast<double>(v.get_int64());
-      break;
-    case json::kind::uint64:
-      x = static_cast<double>(v.get_uint64());
-      break;
-    case json::kind::double_:
-      x = v.get_double();
-      break;
-    default:
-      return std::nullopt;
-  }
-  if (!std::isfinite(x)) return std::nullopt;
-  return x;
-}
-
 std::string kind_name(const json::value& v) {
   switch (v.kind()) {
     case json::kind::null:
@@ -93,7 +73,7 @@ core::result<std::vector<double>> instance_row(const dataset& d, const json::val
                                field);
     }
     for (std::size_t j = 0; j < width; ++j) {
-      auto x = json_number((*a)[j]);
+      auto x = core::finite_number((*a)[j]);
       std::string at = field + "[" + std::to_string(j) + "]";
       if (!x) {
         return core::bad_request(at + " must be a finite number, not " + kind_name((*a)[j]), at);
@@ -108,7 +88,7 @@ core::result<std::vector<double>> instance_row(const dataset& d, const json::val
       auto idx = d.feature_index(kv.key());
       if (!idx || seen[*idx]) continue;
       std::string at = field + "." + std::string(kv.key());
-      auto x = json_number(kv.value());
+      auto x = core::finite_number(kv.value());
       if (!x) {
         return core::bad_request(at + " must be a finite number, not " + kind_name(kv.value()), at);
       }
@@ -366,7 +346,7 @@ core::result<std::vector<std::vector<double>>> tensor_rows(const json::array& da
                                  " numbers");
       }
       for (std::size_t j = 0; j < width; ++j) {
-        auto x = json_number((*row)[j]);
+        auto x = core::finite_number((*row)[j]);
         if (!x) return not_a_number(row_at + "[" + std::to_string(j) + "]", (*row)[j]);
         rows[i][j] = *x;
       }
@@ -380,7 +360,7 @@ core::result<std::vector<std::vector<double>>> tensor_rows(const json::array& da
   }
   std::vector<std::vector<double>> rows(n, std::vector<double>(width));
   for (std::size_t k = 0; k < data.size(); ++k) {
-    auto x = json_number(data[k]);
+    auto x = core::finite_number(data[k]);
     if (!x) return not_a_number(at + "[" + std::to_string(k) + "]", data[k]);
     rows[k / width][k % width] = *x;
   }

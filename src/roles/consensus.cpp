@@ -133,13 +133,13 @@ struct fan_out {
   std::string row_json;         // GET row among others: "[5.1,3.5,1.4,0.2]"
 };
 
-// Asks one model; always fills its slot. Parameters by value: it may outlive the batch
-// that spawned it by up to the model timeout.
-asio::awaitable<void> ask_model(std::shared_ptr<fan_out> st, std::size_t i, http::client* client,
-                                http::client_request req, std::size_t instances) {
+// One request to a model, its answer read as `instances` predictions: never throws; a
+// failure is the reply's status (timeout, or error with the reason).
+asio::awaitable<cs::model_reply> ask_once(http::client& client, http::client_request req,
+                                          std::size_t instances) {
   cs::model_reply reply;
   try {
-    auto op = client->send(std::move(req));
+    auto op = client.send(std::move(req));
     auto r = co_await std::move(op);
     if (r) {
       reply = cs::parse_model_reply(r->status, r->body, instances);
@@ -149,9 +149,17 @@ asio::awaitable<void> ask_model(std::shared_ptr<fan_out> st, std::size_t i, http
       reply.detail = r.error().message;
     }
   } catch (const std::exception& e) {
-    reply.status = cs::answer_status::error;
-    reply.detail = e.what();
+    reply = cs::model_reply{cs::answer_status::error, {}, {}, e.what()};
   }
+  co_return reply;
+}
+
+// Asks one model; always fills its slot. Parameters by value: it may outlive the batch
+// that spawned it by up to the model timeout.
+asio::awaitable<void> ask_model(std::shared_ptr<fan_out> st, std::size_t i, http::client* client,
+                                http::client_request req, std::size_t instances) {
+  auto op = ask_once(*client, std::move(req), instances);
+  auto reply = co_await std::move(op);
   st->land(i, std::move(reply));
 }
 
@@ -433,50 +441,20 @@ class consensus_role final : public role {
     }
   }
 
-  // Sends `ask` to the lane's model, hands each row its answer, and goes on with the next ask
-  // the lane gives until none waits. Holds one of the lane's in-flight slots throughout. One
-  // row is asked with the model's GET /predict (its cheaper path); several with one POST
-  // /predict. The request may take until the latest of its rows' deadlines.
+  // Sends `ask` to the lane's model (lane_request), hands each row its answer, and goes on
+  // with the next ask the lane gives until none waits. Holds one of the lane's in-flight
+  // slots throughout.
   asio::awaitable<void> run_lane(model_lane* l, cs::coalesced_ask<lane_row> ask) {
     for (;;) {
       const std::size_t n = ask.rows.size();
-      cs::model_reply reply;
-      try {
-        if (!l->where) {
-          reply = cs::model_reply{cs::answer_status::error, {}, {}, "URL not supported"};
-        } else {
-          http::client_request req;
-          req.host = l->where->host;
-          req.port = l->where->port;
-          req.target = l->where->prefix + "/predict";
-          if (n == 1) {
-            req.target += '?';
-            req.target += ask.rows[0].batch->query;
-          } else {
-            req.method = bhttp::verb::post;
-            cs::append_instances_body(
-                req.body, ask.rows,
-                [](const lane_row& r) -> const std::string& { return r.batch->row_json; });
-          }
-          req.timeout =
-              std::max(std::chrono::milliseconds(1),
-                       std::chrono::ceil<std::chrono::milliseconds>(ask.deadline - steady::now()));
-          auto op = ctx_.client.send(std::move(req));
-          auto r = co_await std::move(op);
-          if (r) {
-            reply = cs::parse_model_reply(r->status, r->body, n);
-          } else {
-            reply.status =
-                r.error().code == "timeout" ? cs::answer_status::timeout : cs::answer_status::error;
-            reply.detail = r.error().message;
-          }
-        }
-      } catch (const std::exception& e) {
-        reply = cs::model_reply{cs::answer_status::error, {}, {}, e.what()};
-      }
       // Nothing may leave this coroutine by exception: the lane's slot must be given back. A
       // row whose answer could not be handed over (out of memory) ends at its deadline.
       try {
+        cs::model_reply reply{cs::answer_status::error, {}, {}, "URL not supported"};
+        if (l->where) {
+          auto op = ask_once(ctx_.client, lane_request(*l->where, ask), n);
+          reply = co_await std::move(op);
+        }
         if (n == 1) {
           ask.rows[0].batch->land(ask.rows[0].slot, std::move(reply));
         } else {
@@ -485,12 +463,34 @@ class consensus_role final : public role {
             ask.rows[k].batch->land(ask.rows[k].slot, std::move(split[k]));
         }
       } catch (const std::exception& e) {
-        core::log::error(std::string("consensus: handing a model's answers back failed: ") +
-                         e.what());
+        core::log::error(std::string("consensus: asking a model failed: ") + e.what());
       }
       ask = l->lane.finish(steady::now());
       if (ask.rows.empty()) co_return;
     }
+  }
+
+  // The request of a lane's ask: one row with the model's GET /predict (its cheaper path),
+  // several with one POST /predict; it may take until the latest of its rows' deadlines.
+  static http::client_request lane_request(const endpoint& where,
+                                           const cs::coalesced_ask<lane_row>& ask) {
+    http::client_request req;
+    req.host = where.host;
+    req.port = where.port;
+    req.target = where.prefix + "/predict";
+    if (ask.rows.size() == 1) {
+      req.target += '?';
+      req.target += ask.rows[0].batch->query;
+    } else {
+      req.method = bhttp::verb::post;
+      cs::append_instances_body(req.body, ask.rows, [](const lane_row& r) -> const std::string& {
+        return r.batch->row_json;
+      });
+    }
+    req.timeout =
+        std::max(std::chrono::milliseconds(1),
+                 std::chrono::ceil<std::chrono::milliseconds>(ask.deadline - steady::now()));
+    return req;
   }
 
   // The URLs of the models listed in `ids`.

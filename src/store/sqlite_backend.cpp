@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -461,10 +462,7 @@ bool sqlite_backend::w_del(std::string_view collection, std::string_view id) {
 }
 
 std::uint64_t sqlite_backend::w_next_id(std::string_view collection) {
-  std::uint64_t& last = id_counter(collection);
-  ++last;
-  ids_dirty_ = true;
-  return last;
+  return ++id_counter(collection);
 }
 
 std::uint64_t& sqlite_backend::id_counter(std::string_view collection) {
@@ -485,10 +483,7 @@ void sqlite_backend::w_set_lsn(std::uint64_t lsn) {
 
 void sqlite_backend::w_keep_id(std::string_view collection, std::uint64_t id) {
   std::uint64_t& last = id_counter(collection);
-  if (id > last) {
-    last = id;
-    ids_dirty_ = true;
-  }
+  last = std::max(last, id);
 }
 
 void sqlite_backend::w_set_history(const std::string& history) {
@@ -545,18 +540,13 @@ void sqlite_backend::rollback_to_savepoint() {
 
 core::result<void> sqlite_backend::commit_group(bool) {
   try {
-    if (ids_dirty_) {
-      for (auto& [collection, st] : ids_) {
-        if (st.last == st.stored) continue;
+    for (const auto& [collection, st] : ids_) {
+      if (st.last != st.stored)
         use(w_.keep_id.get()).text(1, collection).integer(2, st.last).step();
-      }
     }
     use(w_.commit.get()).step();
-    if (ids_dirty_) {
-      for (auto& [collection, st] : ids_)
-        st.stored = st.last;
-      ids_dirty_ = false;
-    }
+    for (auto& [collection, st] : ids_)
+      st.stored = st.last;
   } catch (const backend_failure& e) {
     return core::unavailable(std::string("sqlite: ") + e.what());
   }
@@ -565,7 +555,6 @@ core::result<void> sqlite_backend::commit_group(bool) {
 
 void sqlite_backend::rollback_group() noexcept {
   ids_.clear();  // read again from the database, which the rollback restores
-  ids_dirty_ = false;
   if (write_ && sqlite3_get_autocommit(write_.get()) == 0) {
     sqlite3_exec(write_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
   }

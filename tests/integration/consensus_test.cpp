@@ -514,14 +514,24 @@ TEST_CASE("consensus: three liars against two honest models are slashed out with
   check_ledger_adds_up(p);
 }
 
+// Three honest models and "mute", which accepts connections and never answers, behind a
+// consensus node with a 150 ms model timeout; ready once all four have joined.
+struct with_mute_model {
+  silent_listener silent;
+  model_nodes models{{"random_forest", "decision_tree", "knn"}};
+  node_process n{{"--role=consensus", "--store=memory:", "--model-timeout-ms=150",
+                  models.models_flag() + ",mute=" + url_of(silent.port())}};
+
+  with_mute_model() {
+    REQUIRE(eventually([&] { return get(port(), "/models").json().as_array().size() == 4; }));
+  }
+  std::uint16_t port() { return n.port(); }
+};
+
 TEST_CASE("consensus: a model that never answers is penalised for inactivity only",
           "[integration]") {
-  silent_listener silent;
-  model_nodes models({"random_forest", "decision_tree", "knn"});
-  node_process n({"--role=consensus", "--store=memory:", "--model-timeout-ms=150",
-                  models.models_flag() + ",mute=" + url_of(silent.port())});
-  auto p = n.port();
-  REQUIRE(eventually([&] { return get(p, "/models").json().as_array().size() == 4; }));
+  with_mute_model cluster;
+  const auto p = cluster.port();
   for (int i = 0; i < 3; ++i) {
     const auto started = std::chrono::steady_clock::now();
     auto r = get(p, "/predict?sl=6.7&sw=3.0&pl=5.2&pw=2.3");
@@ -738,12 +748,8 @@ TEST_CASE("consensus: with --model-in-flight=0 each GET asks each model itself",
 
 TEST_CASE("consensus: GETs waiting behind a model that never answers answer within the timeout",
           "[integration]") {
-  silent_listener silent;
-  model_nodes models({"random_forest", "decision_tree", "knn"});
-  node_process n({"--role=consensus", "--store=memory:", "--model-timeout-ms=150",
-                  models.models_flag() + ",mute=" + url_of(silent.port())});
-  auto p = n.port();
-  REQUIRE(eventually([&] { return get(p, "/models").json().as_array().size() == 4; }));
+  with_mute_model cluster;
+  const auto p = cluster.port();
   // The mute model's one request in flight holds its lane for the whole timeout: the rows of
   // the other GETs wait behind it and give up on it at their own deadline.
   const auto replies = concurrent_gets(p, "sl=6.7&sw=3.0&pl=5.2&pw=2.3", 8, 3);

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,9 @@ void append_json_string(std::string& out, std::string_view s);
 // ("1005.0", null when not finite), an integer in plain digits.
 void append_json_number(std::string& out, double d);
 void append_json_integer(std::string& out, std::int64_t i);
+
+// A JSON number (integer or double) as a finite double; nullopt for anything else.
+std::optional<double> finite_number(const json::value& v);
 
 // Parses a request body; a syntax error is a 400 bad_request naming the offset.
 result<json::value> parse_json(std::string_view body);

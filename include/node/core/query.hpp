@@ -7,6 +7,10 @@
 
 namespace node::core {
 
+// True when `path` is an absolute path of characters RFC 3986 allows as they are
+// (unreserved, sub-delims, ':', '@', '/'): no escape, nothing a URL parser would change.
+bool is_plain_path(std::string_view path);
+
 // True when `q` (what follows '?', without it) holds only what RFC 3986 allows in a query
 // (unreserved, sub-delims, ':', '@', '/', '?') and each '%' starts a two-hex-digit escape.
 bool is_valid_query(std::string_view q);

@@ -132,7 +132,6 @@ class sqlite_backend : public backend {
   };
   std::uint64_t& id_counter(std::string_view collection);
   std::map<std::string, id_state, std::less<>> ids_;
-  bool ids_dirty_ = false;
   // The LSN the writer's transaction is at: read at begin_group, moved by w_set_lsn. A
   // group that begins at another LSN follows another process's commit: ids_ is read again.
   std::uint64_t group_lsn_ = 0;

@@ -111,3 +111,14 @@ TEST_CASE("json: append_json_integer writes what to_json writes", "[unit]") {
     CHECK(out == to_json(json::value(i)));
   }
 }
+
+TEST_CASE("json: finite_number reads integers and finite doubles only", "[unit]") {
+  using node::core::finite_number;
+  CHECK(finite_number(json::value(3)) == 3.0);
+  CHECK(finite_number(json::value(std::uint64_t{7})) == 7.0);
+  CHECK(finite_number(json::value(-2.5)) == -2.5);
+  CHECK_FALSE(finite_number(json::value(std::numeric_limits<double>::infinity())).has_value());
+  CHECK_FALSE(finite_number(json::value("1")).has_value());
+  CHECK_FALSE(finite_number(json::value(true)).has_value());
+  CHECK_FALSE(finite_number(json::value(nullptr)).has_value());
+}

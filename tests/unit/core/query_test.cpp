@@ -9,6 +9,7 @@
 
 using node::core::decode_query_part;
 using node::core::for_each_query_param;
+using node::core::is_plain_path;
 using node::core::is_valid_query;
 
 namespace {
@@ -53,6 +54,19 @@ TEST_CASE("query: validation follows RFC 3986's query characters", "[unit]") {
   CHECK_FALSE(is_valid_query("a=#x"));
   CHECK_FALSE(is_valid_query("a=\"x\""));
   CHECK_FALSE(is_valid_query(std::string_view("a=\0", 3)));
+}
+
+TEST_CASE("query: a plain path is absolute and needs no decoding", "[unit]") {
+  CHECK(is_plain_path("/"));
+  CHECK(is_plain_path("/products/12"));
+  CHECK(is_plain_path("/servers/localhost:3001"));
+  CHECK(is_plain_path("/v2/models/m-1.x_y~z/infer"));
+  CHECK_FALSE(is_plain_path(""));
+  CHECK_FALSE(is_plain_path("products"));
+  CHECK_FALSE(is_plain_path("/a%20b"));
+  CHECK_FALSE(is_plain_path("/a?b"));
+  CHECK_FALSE(is_plain_path("/a b"));
+  CHECK_FALSE(is_plain_path("*"));
 }
 
 TEST_CASE("query: parts are decoded only when they hold an escape", "[unit]") {
