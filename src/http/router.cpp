@@ -79,6 +79,15 @@ router::segments router::split(std::string_view path) {
   return out;
 }
 
+namespace {
+
+// A pattern segment in braces ("{id}") is a parameter; anything else is matched literally.
+bool is_parameter(std::string_view segment) {
+  return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+}  // namespace
+
 void router::add(bhttp::verb method, std::string pattern, handler h) {
   for (const auto& r : routes_) {
     if (r.method == method && r.pattern == pattern) {
@@ -89,7 +98,7 @@ void router::add(bhttp::verb method, std::string pattern, handler h) {
   r.literal = true;
   for (auto s : split(r.pattern)) {
     r.segments.emplace_back(s);
-    if (s.size() >= 2 && s.front() == '{' && s.back() == '}') r.literal = false;
+    if (is_parameter(s)) r.literal = false;
   }
   routes_.push_back(std::move(r));
 }
@@ -99,7 +108,7 @@ bool router::matches(const route& r, const segments& segs,
   if (r.segments.size() != segs.size()) return false;
   for (std::size_t i = 0; i < segs.size(); ++i) {
     const std::string& want = r.segments[i];
-    if (want.size() >= 2 && want.front() == '{' && want.back() == '}') {
+    if (is_parameter(want)) {
       if (params != nullptr) {
         std::string value;
         boost::urls::decode_view dv(segs[i]);
@@ -137,7 +146,7 @@ router::match router::find(bhttp::verb method, std::string_view path, context& c
     if (r.method != method) continue;
     int literals = 0;
     for (const auto& s : r.segments)
-      literals += (s.empty() || s.front() != '{') ? 1 : 0;
+      literals += is_parameter(s) ? 0 : 1;
     if (literals > best_literals) {
       best = &r;
       best_literals = literals;
