@@ -196,9 +196,9 @@ void replicator::add_metrics(core::metrics& m) {
     if (replica) {
       return;
     }
-    const auto st = self->status();
+    s.primary_committed(self->inner_->lsn());
     mm.set("replication_lag_entries", {}, static_cast<double>(s.lag()));
-    mm.set("replication_lag_ms", {}, static_cast<double>(st.at("lag_ms").as_int64()));
+    mm.set("replication_lag_ms", {}, self->lag_ms());
     mm.set("replication_resyncs_total", {}, static_cast<double>(s.resyncs()));
     mm.set("replication_failures_total", {}, static_cast<double>(s.failures()));
     mm.set("replication_degraded", {}, self->policy_.degraded() ? 1 : 0);
@@ -552,6 +552,14 @@ asio::awaitable<core::result<std::string>> replicator::promote() {
   co_return r;
 }
 
+double replicator::lag_ms() const {
+  if (stream_.lag() == 0) {
+    return 0;
+  }
+  const auto first = commit_times_.find(stream_.acked_lsn() + 1);
+  return seconds_since(first != commit_times_.end() ? first->second : started_) * 1000;
+}
+
 json::object replicator::status() {
   json::object out;
   out["mode"] = mode_name(opts_.mode);
@@ -566,18 +574,11 @@ json::object replicator::status() {
   const std::uint64_t primary = inner_->lsn();
   stream_.primary_committed(primary);
   const std::uint64_t held = stream_.acked_lsn();
-  const auto lag = stream_.lag();
-  double lag_ms = 0;
-  if (lag > 0) {
-    const auto first = commit_times_.find(held + 1);
-    const auto since = first != commit_times_.end() ? first->second : started_;
-    lag_ms = seconds_since(since) * 1000;
-  }
   out["primary_lsn"] = primary;
   out["state"] = to_string(stream_.state());
   out["target"] = target_->describe();
-  out["lag_entries"] = lag;
-  out["lag_ms"] = static_cast<std::int64_t>(lag_ms);
+  out["lag_entries"] = stream_.lag();
+  out["lag_ms"] = static_cast<std::int64_t>(lag_ms());
   out["failures"] = stream_.failures();
   out["resyncs"] = stream_.resyncs();
   out["log_first_lsn"] = inner_->change_log_first();

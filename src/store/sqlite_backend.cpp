@@ -50,6 +50,12 @@ void exec(sqlite3* db, const char* sql) {
   }
 }
 
+// True when `table` has a column named `column`.
+bool has_column(sqlite3* db, const char* table, const char* column) {
+  return sqlite3_table_column_metadata(db, nullptr, table, column, nullptr, nullptr, nullptr,
+                                       nullptr, nullptr) == SQLITE_OK;
+}
+
 // One use of a cached statement: binds parameters, steps, and resets it when done.
 class use {
  public:
@@ -144,7 +150,7 @@ constexpr const char* schema_sql =
     "body TEXT NOT NULL, PRIMARY KEY(collection, id)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value NOT NULL);"
     "CREATE TABLE IF NOT EXISTS next_ids(collection TEXT PRIMARY KEY, last INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS log(lsn INTEGER PRIMARY KEY, batch TEXT NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS log(lsn INTEGER PRIMARY KEY, batch TEXT NOT NULL, first INTEGER);";
 
 }  // namespace
 
@@ -287,8 +293,8 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
                       "SELECT id, body FROM docs WHERE collection = ?1 "
                       "ORDER BY length(CAST(id AS BLOB)), id");
     st.lsn = prepare(db, "SELECT value FROM meta WHERE key = 'lsn'");
-    st.log_after = prepare(db, "SELECT lsn, batch FROM log WHERE lsn > ?1 ORDER BY lsn LIMIT ?2");
-    st.log_first = prepare(db, "SELECT coalesce(min(lsn), 0) FROM log");
+    st.log_after = prepare(db, "SELECT batch FROM log WHERE lsn > ?1 ORDER BY lsn LIMIT ?2");
+    st.log_first = prepare(db, "SELECT coalesce(first, lsn) FROM log ORDER BY lsn LIMIT 1");
   };
   try {
     b->write_ = connect(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -302,9 +308,13 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
     }
     exec(w, "PRAGMA synchronous=FULL");
     exec(w, "PRAGMA journal_size_limit=67108864");
+    exec(w, "PRAGMA temp_store=MEMORY");
+    exec(w, "PRAGMA cache_size=-16384");
     exec(w, "BEGIN IMMEDIATE");
     try {
       exec(w, schema_sql);
+      // Change logs written before a log row could hold several batches lack `first`.
+      if (!has_column(w, "log", "first")) exec(w, "ALTER TABLE log ADD COLUMN first INTEGER");
       auto init = prepare(w,
                           "INSERT OR IGNORE INTO meta(key, value) VALUES('lsn', 0), "
                           "('history', ?1)");
@@ -325,7 +335,7 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
                 "ON CONFLICT(collection) DO UPDATE SET last = max(last, excluded.last)");
     b->w_.set_lsn = prepare(w, "UPDATE meta SET value = ?1 WHERE key = 'lsn'");
     b->w_.set_history = prepare(w, "UPDATE meta SET value = ?1 WHERE key = 'history'");
-    b->w_.log = prepare(w, "INSERT OR REPLACE INTO log(lsn, batch) VALUES(?1, ?2)");
+    b->w_.log = prepare(w, "INSERT OR REPLACE INTO log(lsn, batch, first) VALUES(?1, ?2, ?3)");
     b->w_.prune = prepare(w, "DELETE FROM log WHERE lsn <= ?1");
     b->w_.begin = prepare(w, "BEGIN IMMEDIATE");
     b->w_.commit = prepare(w, "COMMIT");
@@ -415,22 +425,34 @@ void sqlite_backend::apply_history(const std::string& history) {
 }
 
 std::vector<committed_batch> sqlite_backend::log_after(std::uint64_t lsn, std::size_t max) {
+  // A row holds one group's batches: one batch object, or an array of them keyed by the
+  // last one's LSN. The first row found may begin at or below `lsn`.
   std::vector<committed_batch> out;
   use u(r_.log_after.get());
   u.integer(1, lsn).integer(2, max);
-  while (u.step()) {
-    const std::uint64_t at = u.column_integer(0);
-    if (at != lsn + out.size() + 1) {
-      break;
+  const auto take = [&](const json::value& v) {
+    auto batch = batch_from_json(v);
+    if (!batch) {
+      throw backend_failure("corrupt change log entry after " + std::to_string(lsn + out.size()));
     }
-    json::error_code ec;
-    auto v = json::parse(u.column_text(1), ec);
-    auto batch =
-        ec ? core::result<committed_batch>(core::bad_request("malformed")) : batch_from_json(v);
-    if (!batch || batch->lsn != at) {
-      throw backend_failure("corrupt change log entry " + std::to_string(at));
-    }
+    if (batch->lsn <= lsn + out.size()) return true;  // before what was asked for
+    if (batch->lsn != lsn + out.size() + 1) return false;  // a gap: the list ends here
     out.push_back(std::move(*batch));
+    return out.size() < max;
+  };
+  while (out.size() < max && u.step()) {
+    json::error_code ec;
+    auto v = json::parse(u.column_text(0), ec);
+    if (ec) {
+      throw backend_failure("corrupt change log entry after " + std::to_string(lsn + out.size()));
+    }
+    if (const auto* list = v.if_array()) {
+      for (const auto& b : *list) {
+        if (!take(b)) return out;
+      }
+    } else if (!take(v)) {
+      return out;
+    }
   }
   return out;
 }
@@ -477,8 +499,7 @@ std::uint64_t& sqlite_backend::id_counter(std::string_view collection) {
 }
 
 void sqlite_backend::w_set_lsn(std::uint64_t lsn) {
-  group_lsn_ = lsn;
-  use(w_.set_lsn.get()).integer(1, lsn).step();
+  group_lsn_ = lsn;  // written once, by commit_group
 }
 
 void sqlite_backend::w_keep_id(std::string_view collection, std::uint64_t id) {
@@ -499,8 +520,11 @@ void sqlite_backend::w_log(const committed_batch& batch) {
   if (puts <= put_texts_.size()) {
     texts = std::span<const std::string>(put_texts_).last(puts);
   }
-  const std::string text = batch_to_json_text(batch, texts);
-  use(w_.log.get()).integer(1, batch.lsn).text(2, text).step();
+  // The group's batches go into one row at its commit: one insert per commit, not per batch.
+  group_log_.append(group_log_.empty() ? "[" : ",");
+  group_log_.append(batch_to_json_text(batch, texts));
+  if (group_log_first_ == 0) group_log_first_ = batch.lsn;
+  group_log_last_ = batch.lsn;
   put_texts_.clear();
 }
 
@@ -510,12 +534,14 @@ void sqlite_backend::w_prune_log(std::uint64_t upto) {
 
 core::result<std::uint64_t> sqlite_backend::begin_group() {
   put_texts_.clear();
+  clear_group_log();
   try {
     use(w_.begin.get()).step();
     const std::uint64_t lsn = read_lsn(w_.lsn.get());
     // Another process sharing the file may have handed out ids since this one's commit.
     if (lsn != group_lsn_) ids_.clear();
     group_lsn_ = lsn;
+    begin_lsn_ = lsn;
     return core::result<std::uint64_t>(boost::system::in_place_value, lsn);
   } catch (const backend_failure& e) {
     rollback_group();
@@ -526,6 +552,7 @@ core::result<std::uint64_t> sqlite_backend::begin_group() {
 void sqlite_backend::savepoint() {
   use(w_.savepoint.get()).step();
   put_texts_.clear();
+  mark_ = {group_lsn_, group_log_.size(), group_log_first_, group_log_last_};
 }
 
 void sqlite_backend::release() {
@@ -535,7 +562,17 @@ void sqlite_backend::release() {
 void sqlite_backend::rollback_to_savepoint() {
   use(w_.rollback_to.get()).step();
   put_texts_.clear();  // the id counters live in memory until the commit: ids stay used
+  group_lsn_ = mark_.lsn;
+  group_log_.resize(mark_.log_size);
+  group_log_first_ = mark_.log_first;
+  group_log_last_ = mark_.log_last;
   use(w_.release.get()).step();
+}
+
+void sqlite_backend::clear_group_log() {
+  group_log_.clear();
+  group_log_first_ = 0;
+  group_log_last_ = 0;
 }
 
 core::result<void> sqlite_backend::commit_group(bool) {
@@ -543,6 +580,16 @@ core::result<void> sqlite_backend::commit_group(bool) {
     for (const auto& [collection, st] : ids_) {
       if (st.last != st.stored)
         use(w_.keep_id.get()).text(1, collection).integer(2, st.last).step();
+    }
+    if (group_lsn_ != begin_lsn_) use(w_.set_lsn.get()).integer(1, group_lsn_).step();
+    if (!group_log_.empty()) {
+      group_log_.append("]");
+      use(w_.log.get())
+          .integer(1, group_log_last_)
+          .text(2, group_log_)
+          .integer(3, group_log_first_)
+          .step();
+      clear_group_log();
     }
     use(w_.commit.get()).step();
     for (auto& [collection, st] : ids_)
@@ -555,6 +602,7 @@ core::result<void> sqlite_backend::commit_group(bool) {
 
 void sqlite_backend::rollback_group() noexcept {
   ids_.clear();  // read again from the database, which the rollback restores
+  clear_group_log();
   if (write_ && sqlite3_get_autocommit(write_.get()) == 0) {
     sqlite3_exec(write_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
   }

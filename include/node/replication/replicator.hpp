@@ -76,7 +76,10 @@ class replicator final : public node::store::store,
   // and 409 stale_session when another primary process has fenced this replica since.
   asio::awaitable<core::result<std::uint64_t>> apply_stream(stream_request req);
   // Everything /replication/status reports, and whether the node is healthy.
+  // The status computes the data's checksum (reads every document); /metrics does not.
   boost::json::object status();
+  // Age of the oldest batch the target does not hold yet, in milliseconds (0 when none).
+  double lag_ms() const;
   bool promoted() const { return promoted_; }
   std::string describe_target() const { return target_ ? target_->describe() : std::string(); }
   const replicator_options& options() const { return opts_; }

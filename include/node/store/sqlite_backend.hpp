@@ -135,6 +135,20 @@ class sqlite_backend : public backend {
   // The LSN the writer's transaction is at: read at begin_group, moved by w_set_lsn. A
   // group that begins at another LSN follows another process's commit: ids_ is read again.
   std::uint64_t group_lsn_ = 0;
+  // The LSN the group began at: commit_group writes group_lsn_ when it moved.
+  std::uint64_t begin_lsn_ = 0;
+  // The group's change-log entries, written as one row (a JSON array of batches, keyed by
+  // the last LSN, `first` the first) by commit_group.
+  std::string group_log_;
+  std::uint64_t group_log_first_ = 0, group_log_last_ = 0;
+  void clear_group_log();
+  // What rollback_to_savepoint restores.
+  struct savepoint_mark {
+    std::uint64_t lsn = 0;
+    std::size_t log_size = 0;
+    std::uint64_t log_first = 0, log_last = 0;
+  };
+  savepoint_mark mark_;
   // The bodies w_put wrote since the last savepoint or log entry, in order: w_log writes
   // them into the entry instead of serializing the docs again.
   std::vector<std::string> put_texts_;

@@ -8,10 +8,12 @@
 #include "store_fixture.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <sqlite3.h>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -300,4 +302,103 @@ TEST_CASE("store: a batch's JSON text is written as to_json writes its JSON", "[
   REQUIRE(back.has_value());
   CHECK(back->lsn == 42);
   CHECK(back->ops.size() == 3);
+}
+
+TEST_CASE("replication store: a group's batches share one log row, a failed one not among them",
+          "[unit]") {
+  const std::string kind = GENERATE(as<std::string>{}, "json", "sqlite");
+  INFO(kind);
+  temp_dir dir;
+  asio::io_context io;
+  auto s = open_store(spec_for(kind, dir), io);
+  s->keep_change_log();
+  REQUIRE(run_txn(io, s, put_fn("products", "0", {{"n", 0}})).has_value());
+  // The first transaction holds the writer until the others are queued: they commit as
+  // one group, in which the fifth fails after writing.
+  std::promise<void> all_queued;
+  std::shared_future<void> queued = all_queued.get_future().share();
+  std::vector<std::shared_ptr<std::optional<txn_result>>> results;
+  for (int i = 1; i <= 8; ++i) {
+    results.push_back(spawn_txn(io, s, [i, queued](txn& t) -> txn_result {
+      if (i == 1) queued.wait();
+      t.put("products", std::to_string(i), {{"n", i}});
+      if (i == 5) return node::core::conflict("refused", "the fifth fails");
+      return json::value(i);
+    }));
+  }
+  asio::post(io, [&all_queued] { all_queued.set_value(); });
+  drain(io);
+  REQUIRE(s->stats().groups_committed < 8);
+  CHECK(s->lsn() == 8);  // 1 + the seven that succeeded
+  CHECK_FALSE(s->get("products", "5"));
+
+  const auto check_log = [&](store& st) {
+    auto all = st.changes_after(0, 100);
+    REQUIRE(all.size() == 8);
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      CHECK(all[i].lsn == i + 1);
+      REQUIRE(all[i].ops.size() == 1);
+      CHECK(all[i].ops[0].id != "5");
+    }
+    CHECK(all.back().ops[0].id == "8");
+    // From the middle of a row, and bounded.
+    auto some = st.changes_after(3, 2);
+    REQUIRE(some.size() == 2);
+    CHECK(some[0].lsn == 4);
+    CHECK(some[1].lsn == 5);
+    CHECK(some[1].ops[0].id == "4");
+    CHECK(st.changes_after(8, 10).empty());
+    CHECK(st.change_log_first() == 1);
+  };
+  check_log(*s);
+  // Pruning into the middle of the group's row keeps what is after the prune point.
+  s->prune_change_log(4);
+  REQUIRE(run_txn(io, s, put_fn("products", "9", {{"n", 9}})).has_value());
+  auto rest = s->changes_after(4, 100);
+  REQUIRE(rest.size() == 5);
+  CHECK(rest.front().lsn == 5);
+  CHECK(rest.back().lsn == 9);
+  CHECK(s->change_log_first() <= 5);
+  CHECK(s->change_log_first() >= 2);
+  s->close();
+  auto again = open_store(spec_for(kind, dir), io);
+  again->keep_change_log();
+  CHECK(again->changes_after(4, 100).size() == 5);
+}
+
+TEST_CASE("replication store: an sqlite change log of one batch per row is read as before",
+          "[unit]") {
+  temp_dir dir;
+  const auto path = dir.path() / "old.db";
+  {
+    // The layout of stores written before a row could hold a group: no `first` column,
+    // one batch object per row.
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    const char* sql =
+        "CREATE TABLE docs(collection TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, "
+        "PRIMARY KEY(collection, id)) WITHOUT ROWID;"
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value NOT NULL);"
+        "CREATE TABLE next_ids(collection TEXT PRIMARY KEY, last INTEGER NOT NULL);"
+        "CREATE TABLE log(lsn INTEGER PRIMARY KEY, batch TEXT NOT NULL);"
+        "INSERT INTO meta VALUES('lsn', 2), ('history', '0123456789abcdef0123456789abcdef');"
+        "INSERT INTO docs VALUES('products', '1', '{\"n\":1}'), ('products', '2', '{\"n\":2}');"
+        "INSERT INTO log VALUES(1, '{\"lsn\":1,\"ops\":[{\"op\":\"put\",\"collection\":"
+        "\"products\",\"id\":\"1\",\"doc\":{\"n\":1}}]}'), (2, '{\"lsn\":2,\"ops\":[{\"op\":"
+        "\"put\",\"collection\":\"products\",\"id\":\"2\",\"doc\":{\"n\":2}}]}');";
+    REQUIRE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  asio::io_context io;
+  auto s = open_store("sqlite:" + path.string(), io);
+  s->keep_change_log();
+  CHECK(s->change_log_first() == 1);
+  REQUIRE(run_txn(io, s, put_fn("products", "3", {{"n", 3}})).has_value());
+  auto all = s->changes_after(0, 10);
+  REQUIRE(all.size() == 3);
+  CHECK(all[1].ops.at(0).doc.at("n") == 2);
+  CHECK(all[2].lsn == 3);
+  s->prune_change_log(1);
+  REQUIRE(run_txn(io, s, put_fn("products", "4", {})).has_value());
+  CHECK(s->change_log_first() == 2);
 }
