@@ -125,6 +125,12 @@ replicator::replicator(asio::any_io_executor ex, std::shared_ptr<node::store::st
       if (!tail_.empty() && tail_.back().lsn + 1 != b.lsn) tail_.clear();
       if (tail_.size() == tail_max) tail_.pop_front();
       tail_.push_back(b);
+      if (tail_.size() == tail_max && opts_.interval.count() > 0 && !due_) {
+        // The queue is full before the interval is up: ship now rather than read the
+        // batches back from the log later.
+        due_ = true;
+        poke();
+      }
     }
     note_decided(b.lsn);
     if (opts_.mode == replicator_mode::sync) {

@@ -250,7 +250,8 @@ core::result<std::unique_ptr<target>> open_target(const std::string& spec, const
     return core::bad_request(
         "--" + flag + " '" + spec + "': expected json:PATH, sqlite:PATH or http://HOST:PORT", flag);
   }
-  auto st = store::store::open(spec, std::move(ex));
+  // A mirror's writes are waited on; an asynchronous secondary's are not.
+  auto st = store::store::open(spec, std::move(ex), /*background=*/!mirror);
   if (!st) {
     return core::bad_request("--" + flag + ": " + st.error().message, flag);
   }

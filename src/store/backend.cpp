@@ -1,6 +1,9 @@
 // Helpers shared by the store backends.
 #include "node/store/backend.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <random>
 #include <system_error>
 
@@ -19,6 +22,11 @@ std::string make_history_id() {
     }
   }
   return id;
+}
+
+void run_in_background() noexcept {
+  // On Linux each thread has its own nice value, addressed by its thread id.
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
 }
 
 core::result<void> create_parent_directories(const std::filesystem::path& path) {

@@ -201,7 +201,11 @@ void sqlite_backend::stmt_closer::operator()(sqlite3_stmt* s) const noexcept {
 // restarts the WAL from its beginning at the first write after a complete checkpoint.
 class sqlite_backend::checkpointer {
  public:
-  explicit checkpointer(db_ptr db) : db_(std::move(db)), thread_([this] { run(); }) {}
+  checkpointer(db_ptr db, bool background)
+      : db_(std::move(db)), thread_([this, background] {
+          if (background) run_in_background();
+          run();
+        }) {}
   ~checkpointer() {
     {
       std::lock_guard lock(mutex_);
@@ -263,7 +267,7 @@ sqlite_backend::~sqlite_backend() {
 }
 
 core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
-    const std::filesystem::path& path) {
+    const std::filesystem::path& path, bool background) {
   if (auto made = create_parent_directories(path); !made) {
     return made.error();
   }
@@ -346,7 +350,7 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
     {
       auto ck = connect(SQLITE_OPEN_READWRITE);
       exec(ck.get(), "PRAGMA journal_mode=WAL");  // opens the database: checkpoints need it
-      b->checkpointer_ = std::make_unique<checkpointer>(std::move(ck));
+      b->checkpointer_ = std::make_unique<checkpointer>(std::move(ck), background);
     }
     sqlite3_wal_hook(w, &sqlite_backend::on_wal, b.get());
 

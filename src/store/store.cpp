@@ -137,8 +137,11 @@ class store_core : public std::enable_shared_from_this<store_core> {
   store_core(const store_core&) = delete;
   store_core& operator=(const store_core&) = delete;
 
-  void start() {
-    writer_ = std::thread([this] { run_writer(); });
+  void start(bool background) {
+    writer_ = std::thread([this, background] {
+      if (background) run_in_background();
+      run_writer();
+    });
   }
 
   backend& data() { return *backend_; }
@@ -679,7 +682,7 @@ asio::awaitable<core::result<std::string>> store::new_history() {
 }
 
 core::result<std::shared_ptr<store>> store::open(std::string_view spec,
-                                                 asio::any_io_executor loop) {
+                                                 asio::any_io_executor loop, bool background) {
   const std::string text(spec);
   const auto colon = text.find(':');
   const std::string scheme = colon == std::string::npos ? text : text.substr(0, colon);
@@ -707,7 +710,7 @@ core::result<std::shared_ptr<store>> store::open(std::string_view spec,
       opened = j ? core::result<void>() : core::result<void>(j.error());
       b = j ? std::move(*j) : nullptr;
     } else {
-      auto s = sqlite_backend::open(path);
+      auto s = sqlite_backend::open(path, background);
       opened = s ? core::result<void>() : core::result<void>(s.error());
       b = s ? std::move(*s) : nullptr;
     }
@@ -718,7 +721,7 @@ core::result<std::shared_ptr<store>> store::open(std::string_view spec,
     return bad_spec(text, "unknown backend (expected memory:, json:PATH or sqlite:PATH)");
   }
   auto core = std::make_shared<store_core>(std::move(b), std::move(loop), text);
-  core->start();
+  core->start(background);
   return std::shared_ptr<store>(std::make_shared<store_handle>(std::move(core)));
 }
 

@@ -34,6 +34,10 @@ struct id_less {
 // A random history id: 32 lowercase hex digits.
 std::string make_history_id();
 
+// Puts the calling thread at the lowest CPU priority (nice 19), for the threads of a store
+// nobody waits on; does nothing where it cannot.
+void run_in_background() noexcept;
+
 // Creates the directories above `path`; fails with a 503 naming the directory.
 core::result<void> create_parent_directories(const std::filesystem::path& path);
 

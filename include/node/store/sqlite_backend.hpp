@@ -52,7 +52,9 @@ class sqlite_backend : public backend {
  public:
   // Opens or creates the database (tables, WAL, synchronous=FULL, 5 s busy timeout) and
   // the history id. Fails with SQLite's message.
-  static core::result<std::unique_ptr<sqlite_backend>> open(const std::filesystem::path& path);
+  // With `background`, the checkpointer thread runs at the lowest CPU priority.
+  static core::result<std::unique_ptr<sqlite_backend>> open(const std::filesystem::path& path,
+                                                            bool background = false);
   ~sqlite_backend() override;
 
   std::optional<boost::json::object> get(std::string_view collection, std::string_view id) override;

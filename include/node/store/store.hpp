@@ -104,8 +104,12 @@ class store {
 
   // Opens "memory:", "json:PATH" or "sqlite:PATH" (relative paths against the working
   // directory; parent directories are created). Fails with a message naming the spec.
+  // With `background`, the store's own threads (its writer, SQLite's checkpointer) run at
+  // the lowest CPU priority: for a store nobody waits on, such as async-replica's local
+  // secondary, whose work should take only the CPU the node's acknowledged writes leave.
   static core::result<std::shared_ptr<store>> open(std::string_view spec,
-                                                   boost::asio::any_io_executor loop);
+                                                   boost::asio::any_io_executor loop,
+                                                   bool background = false);
 
   virtual std::optional<boost::json::object> get(std::string_view collection,
                                                  std::string_view id) = 0;

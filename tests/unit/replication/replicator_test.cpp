@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -273,4 +274,40 @@ TEST_CASE("replicator: a replica takes only the latest fenced primary session", 
   REQUIRE(send("new", false, 2, {}).has_value());
   CHECK(rep->change_log_first() == 3);
   CHECK(rep->changes_after(2, 10).size() == 2);
+}
+
+TEST_CASE("replicator: async ships before its interval once its in-memory queue is full",
+          "[unit]") {
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  auto inner = open("memory:", io);
+  auto m = std::make_shared<mirror_state>();
+  replicator_options opts;
+  opts.mode = replicator_mode::async;
+  opts.interval = std::chrono::hours(1);
+  auto rep = std::make_shared<replicator>(io.get_executor(), inner,
+                                          std::make_unique<scripted_target>(m), opts);
+  rep->start();
+  // 8191 writes (one short of the queue's bound) wait for the interval.
+  const auto write_all = [&](int from, int to) {
+    std::vector<std::shared_ptr<std::optional<txn_result>>> done;
+    for (int i = from; i < to; ++i) {
+      const std::string id = std::to_string(i);
+      done.push_back(spawn(io, rep->transact([id](store::txn& t) { return put(t, id); })));
+    }
+    REQUIRE(run_until(io, [&] {
+      return std::all_of(done.begin(), done.end(), [](const auto& d) { return d->has_value(); });
+    }));
+  };
+  write_all(0, 8191);
+  REQUIRE(inner->lsn() == 8191);
+  io.poll();
+  CHECK(m->lsn == 0);
+  CHECK(rep->status().at("lag_entries") == 8191);
+  // The next fills the queue: everything goes now.
+  write_all(8191, 8192);
+  REQUIRE(run_until(io, [&] { return m->lsn == 8192; }));
+  CHECK(m->log.at(8192).ops.at(0).id == "8191");
+  shut(io, rep);
+  inner->close();
 }
