@@ -25,6 +25,7 @@ json::object batch_to_json(const committed_batch& b) {
 }
 
 std::string batch_to_json_text(const committed_batch& b, std::span<const std::string> doc_texts) {
+  if (b.text) return *b.text;
   std::string out;
   std::size_t size = 32;
   for (const auto& t : doc_texts)

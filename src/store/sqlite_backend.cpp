@@ -515,7 +515,7 @@ void sqlite_backend::w_set_history(const std::string& history) {
   use(w_.set_history.get()).text(1, history).step();
 }
 
-void sqlite_backend::w_log(const committed_batch& batch) {
+void sqlite_backend::w_log(committed_batch& batch) {
   std::size_t puts = 0;
   for (const auto& o : batch.ops)
     puts += o.type == op::kind::put ? 1 : 0;
@@ -526,7 +526,8 @@ void sqlite_backend::w_log(const committed_batch& batch) {
   }
   // The group's batches go into one row at its commit: one insert per commit, not per batch.
   group_log_.append(group_log_.empty() ? "[" : ",");
-  group_log_.append(batch_to_json_text(batch, texts));
+  if (!batch.text) batch.text = std::make_shared<const std::string>(batch_to_json_text(batch, texts));
+  group_log_.append(*batch.text);
   if (group_log_first_ == 0) group_log_first_ = batch.lsn;
   group_log_last_ = batch.lsn;
   put_texts_.clear();

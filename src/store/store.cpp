@@ -60,13 +60,17 @@ struct group_outcome {
   std::vector<request> requests;
   std::vector<core::result<json::value>> results;  // one per request
   std::vector<std::uint64_t> lsns;                 // one per request: its batch's LSN or 0
-  std::vector<committed_batch> batches;            // in LSN order
+  std::vector<committed_batch> batches;            // in LSN order, until announced
+  // Once announced: the batches, shared with the loop's announcement rather than copied.
+  std::shared_ptr<const std::vector<committed_batch>> announced;
   std::optional<std::string> history;              // a history id set by the group
   bool logged = false;                             // the batches went to the change log
   std::uint64_t pruned_upto = 0;                   // log entries at or below it went
   bool failed = false;                             // nothing of the group was committed
   bool durable = false;                            // a durable commit was made
   double commit_seconds = 0;
+
+  const std::vector<committed_batch>& all() const { return announced ? *announced : batches; }
 };
 
 // The txn a transaction function sees: the backend's writer side, with the writes recorded.
@@ -280,10 +284,11 @@ class store_core : public std::enable_shared_from_this<store_core> {
       if (announced) {
         // Someone may hold these batches under their LSNs: they are committed as they are
         // with the next group, never replaced.
-        unsettled_ = std::move(out.batches);
+        unsettled_ = *out.announced;
       }
       out.failed = true;
       out.batches.clear();
+      out.announced.reset();
       out.history.reset();
       out.results.assign(n, core::unavailable(why));
       out.lsns.assign(n, 0);
@@ -308,7 +313,7 @@ class store_core : public std::enable_shared_from_this<store_core> {
       }
       if (!unsettled_.empty()) {
         backend_->savepoint();
-        for (const auto& b : unsettled_) {
+        for (auto& b : unsettled_) {
           if (b.lsn <= lsn) {
             continue;
           }
@@ -351,8 +356,12 @@ class store_core : public std::enable_shared_from_this<store_core> {
     }
     if (announce_ && !out.batches.empty()) {
       announced = true;
-      asio::post(loop_,
-                 [self = shared_from_this(), batches = out.batches] { self->announce(batches); });
+      out.announced =
+          std::make_shared<const std::vector<committed_batch>>(std::move(out.batches));
+      out.batches.clear();
+      asio::post(loop_, [self = shared_from_this(), batches = out.announced] {
+        self->announce(*batches);
+      });
     }
     const auto started = std::chrono::steady_clock::now();
     if (auto committed = backend_->commit_group(dirty); !committed) {
@@ -444,7 +453,7 @@ class store_core : public std::enable_shared_from_this<store_core> {
 
   // Writer thread: a batch decided elsewhere (replicated, or announced earlier) with its
   // LSN, and its log entry when the log is kept. Numeric ids raise the id counters.
-  void write_batch(const committed_batch& b, bool logged) {
+  void write_batch(committed_batch& b, bool logged) {
     for (const auto& o : b.ops) {
       if (o.type == op::kind::put) {
         backend_->w_put(o.collection, o.id, o.doc);
@@ -504,14 +513,14 @@ class store_core : public std::enable_shared_from_this<store_core> {
       }
       healthy_ = true;
     }
-    stats_.batches_committed += out.batches.size();
+    stats_.batches_committed += out.all().size();
     if (out.history) {
       backend_->apply_history(*out.history);
     }
     if (out.durable && out.pruned_upto > 0) {
       backend_->apply_prune(out.pruned_upto);
     }
-    for (const auto& batch : out.batches) {
+    for (const auto& batch : out.all()) {
       backend_->apply(batch);
       if (out.logged) {
         backend_->apply_log(batch);

@@ -34,6 +34,9 @@ struct op {
 struct committed_batch {
   std::uint64_t lsn = 0;
   std::vector<op> ops;
+  // Its JSON text (batch_to_json_text), when the store that committed it already wrote it
+  // (for its change log): replication sends it as it is. Shared by copies; never changed.
+  std::shared_ptr<const std::string> text;
 };
 
 // What a write did, for answers that report it: the batch's LSN (0 when it wrote
@@ -46,8 +49,9 @@ struct commit_info {
 // A batch as JSON, as the change log keeps it and replication sends it:
 // {"lsn":N,"ops":[{"op":"put","collection":..,"id":..,"doc":{..}},{"op":"del",..}]}.
 boost::json::object batch_to_json(const committed_batch& b);
-// core::to_json(batch_to_json(b)), written directly; `doc_texts`, when not empty, holds the
-// serialized docs of b's put ops in order (core::to_json of each), written as they are.
+// core::to_json(batch_to_json(b)), written directly, or b.text when it has one; `doc_texts`,
+// when not empty, holds the serialized docs of b's put ops in order (core::to_json of
+// each), written as they are.
 std::string batch_to_json_text(const committed_batch& b,
                                std::span<const std::string> doc_texts = {});
 // The inverse; fails with 400 naming the field at fault.
