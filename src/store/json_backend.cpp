@@ -160,7 +160,7 @@ std::string json_backend::to_document(const state& s) {
     for (const auto& [lsn, ops] : s.log) {
       out += first_batch ? "\n    " : ",\n    ";
       first_batch = false;
-      out += core::to_json(batch_to_json({lsn, ops}));
+      out += core::to_json(batch_to_json({lsn, ops, nullptr}));
     }
     out += "\n  ]";
   }

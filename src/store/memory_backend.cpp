@@ -86,7 +86,7 @@ std::vector<committed_batch> memory_backend::log_after(std::uint64_t lsn, std::s
     if (it->first != lsn + out.size() + 1) {
       break;
     }
-    out.push_back({it->first, it->second});
+    out.push_back({it->first, it->second, nullptr});
   }
   return out;
 }

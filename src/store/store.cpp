@@ -387,7 +387,7 @@ class store_core : public std::enable_shared_from_this<store_core> {
     dirty = dirty || t.used_ids();
     if (result && !t.ops().empty()) {
       try {
-        committed_batch batch{lsn + 1, std::move(t.ops())};
+        committed_batch batch{lsn + 1, std::move(t.ops()), nullptr};
         backend_->w_set_lsn(batch.lsn);
         if (out.logged) {
           backend_->w_log(batch);
