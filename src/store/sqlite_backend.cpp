@@ -439,7 +439,7 @@ std::vector<committed_batch> sqlite_backend::log_after(std::uint64_t lsn, std::s
     if (!batch) {
       throw backend_failure("corrupt change log entry after " + std::to_string(lsn + out.size()));
     }
-    if (batch->lsn <= lsn + out.size()) return true;  // before what was asked for
+    if (batch->lsn <= lsn + out.size()) return true;       // before what was asked for
     if (batch->lsn != lsn + out.size() + 1) return false;  // a gap: the list ends here
     out.push_back(std::move(*batch));
     return out.size() < max;
@@ -526,7 +526,8 @@ void sqlite_backend::w_log(committed_batch& batch) {
   }
   // The group's batches go into one row at its commit: one insert per commit, not per batch.
   group_log_.append(group_log_.empty() ? "[" : ",");
-  if (!batch.text) batch.text = std::make_shared<const std::string>(batch_to_json_text(batch, texts));
+  if (!batch.text)
+    batch.text = std::make_shared<const std::string>(batch_to_json_text(batch, texts));
   group_log_.append(*batch.text);
   if (group_log_first_ == 0) group_log_first_ = batch.lsn;
   group_log_last_ = batch.lsn;

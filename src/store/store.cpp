@@ -63,11 +63,11 @@ struct group_outcome {
   std::vector<committed_batch> batches;            // in LSN order, until announced
   // Once announced: the batches, shared with the loop's announcement rather than copied.
   std::shared_ptr<const std::vector<committed_batch>> announced;
-  std::optional<std::string> history;              // a history id set by the group
-  bool logged = false;                             // the batches went to the change log
-  std::uint64_t pruned_upto = 0;                   // log entries at or below it went
-  bool failed = false;                             // nothing of the group was committed
-  bool durable = false;                            // a durable commit was made
+  std::optional<std::string> history;  // a history id set by the group
+  bool logged = false;                 // the batches went to the change log
+  std::uint64_t pruned_upto = 0;       // log entries at or below it went
+  bool failed = false;                 // nothing of the group was committed
+  bool durable = false;                // a durable commit was made
   double commit_seconds = 0;
 
   const std::vector<committed_batch>& all() const { return announced ? *announced : batches; }
@@ -356,8 +356,7 @@ class store_core : public std::enable_shared_from_this<store_core> {
     }
     if (announce_ && !out.batches.empty()) {
       announced = true;
-      out.announced =
-          std::make_shared<const std::vector<committed_batch>>(std::move(out.batches));
+      out.announced = std::make_shared<const std::vector<committed_batch>>(std::move(out.batches));
       out.batches.clear();
       asio::post(loop_, [self = shared_from_this(), batches = out.announced] {
         self->announce(*batches);
@@ -690,8 +689,8 @@ asio::awaitable<core::result<std::string>> store::new_history() {
   co_return core::unavailable("store " + describe() + " cannot change its history");
 }
 
-core::result<std::shared_ptr<store>> store::open(std::string_view spec,
-                                                 asio::any_io_executor loop, bool background) {
+core::result<std::shared_ptr<store>> store::open(std::string_view spec, asio::any_io_executor loop,
+                                                 bool background) {
   const std::string text(spec);
   const auto colon = text.find(':');
   const std::string scheme = colon == std::string::npos ? text : text.substr(0, colon);

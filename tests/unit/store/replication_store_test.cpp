@@ -7,8 +7,8 @@
 
 #include "store_fixture.hpp"
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <sqlite3.h>
+#include <boost/asio/executor_work_guard.hpp>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
