@@ -119,6 +119,7 @@ TEST_CASE("mirror-shop: writes are on both copies with a local json mirror", "[i
                   "--mirror=json:" + dir.file("mirror.json")});
   auto p = n.port();
   REQUIRE(eventually([&] { return in_sync(p); }));
+  const auto before = status(p);
   auto r = post(p, "/products", product("Watch"));
   REQUIRE(r.status == 201);
   CHECK_FALSE(r.header("X-Commit-Lsn").empty());
@@ -127,6 +128,9 @@ TEST_CASE("mirror-shop: writes are on both copies with a local json mirror", "[i
   CHECK(s.at("primary_lsn") == s.at("mirror_lsn"));
   CHECK(s.at("in_sync") == true);
   CHECK(s.at("checksum") == s.at("target_checksum"));
+  // Both checksums follow the data (they are kept between writes, not after one).
+  CHECK(s.at("checksum") != before.at("checksum"));
+  CHECK(s.at("target_checksum") != before.at("target_checksum"));
   CHECK(std::to_string(num(s.at("primary_lsn"))) == r.header("X-Commit-Lsn"));
   n.stop();
   // The mirror file holds the write.
