@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <optional>
 #include <random>
 
 namespace node::replication {
@@ -57,21 +56,13 @@ class local_target final : public target {
   }
 
   std::string describe() const override { return spec_; }
-  std::string checksum() override {
-    // Every write moves the LSN: the checksum holds while it stays.
-    if (const auto at = store_->lsn(); !checksum_at_ || *checksum_at_ != at) {
-      checksum_ = replication::checksum(*store_, shop_collections());
-      checksum_at_ = at;
-    }
-    return checksum_;
-  }
+  std::string checksum() override { return checksum_.of(*store_); }
   void close() override { store_->close(); }
 
  private:
   std::shared_ptr<store::store> store_;
   std::string spec_;
-  std::string checksum_;
-  std::optional<std::uint64_t> checksum_at_;
+  shop_checksum checksum_;
 };
 
 // A random id for this process's stream to a replica: 32 lowercase hex digits.
@@ -266,6 +257,14 @@ core::result<std::unique_ptr<target>> open_target(const std::string& spec, const
     return core::bad_request("--" + flag + ": " + st.error().message, flag);
   }
   return std::unique_ptr<target>(std::make_unique<local_target>(std::move(*st), spec, mirror));
+}
+
+const std::string& shop_checksum::of(store::store& s) {
+  if (const auto at = s.lsn(); !at_ || *at_ != at) {
+    value_ = checksum(s, shop_collections());
+    at_ = at;
+  }
+  return value_;
 }
 
 std::string checksum(store::store& s, const std::vector<std::string>& collections) {

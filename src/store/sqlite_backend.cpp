@@ -525,11 +525,11 @@ void sqlite_backend::w_log(committed_batch& batch) {
     texts = std::span<const std::string>(put_texts_).last(puts);
   }
   // The group's batches go into one row at its commit: one insert per commit, not per batch.
+  if (group_log_.empty()) group_log_first_ = batch.lsn;
   group_log_.append(group_log_.empty() ? "[" : ",");
   if (!batch.text)
     batch.text = std::make_shared<const std::string>(batch_to_json_text(batch, texts));
   group_log_.append(*batch.text);
-  if (group_log_first_ == 0) group_log_first_ = batch.lsn;
   group_log_last_ = batch.lsn;
   put_texts_.clear();
 }
@@ -558,7 +558,7 @@ core::result<std::uint64_t> sqlite_backend::begin_group() {
 void sqlite_backend::savepoint() {
   use(w_.savepoint.get()).step();
   put_texts_.clear();
-  mark_ = {group_lsn_, group_log_.size(), group_log_first_, group_log_last_};
+  mark_ = {group_lsn_, group_log_.size(), group_log_last_};
 }
 
 void sqlite_backend::release() {
@@ -570,15 +570,12 @@ void sqlite_backend::rollback_to_savepoint() {
   put_texts_.clear();  // the id counters live in memory until the commit: ids stay used
   group_lsn_ = mark_.lsn;
   group_log_.resize(mark_.log_size);
-  group_log_first_ = mark_.log_first;
   group_log_last_ = mark_.log_last;
   use(w_.release.get()).step();
 }
 
 void sqlite_backend::clear_group_log() {
   group_log_.clear();
-  group_log_first_ = 0;
-  group_log_last_ = 0;
 }
 
 core::result<void> sqlite_backend::commit_group(bool) {

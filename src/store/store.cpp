@@ -277,11 +277,10 @@ class store_core : public std::enable_shared_from_this<store_core> {
     out.results.reserve(n);
     out.lsns.assign(n, 0);
     const std::string history_before = writer_history_;
-    bool announced = false;
     const auto fail_all = [&](const std::string& why) {
       backend_->rollback_group();
       writer_history_ = history_before;
-      if (announced) {
+      if (out.announced) {
         // Someone may hold these batches under their LSNs: they are committed as they are
         // with the next group, never replaced.
         unsettled_ = *out.announced;
@@ -355,7 +354,6 @@ class store_core : public std::enable_shared_from_this<store_core> {
       return out;
     }
     if (announce_ && !out.batches.empty()) {
-      announced = true;
       out.announced = std::make_shared<const std::vector<committed_batch>>(std::move(out.batches));
       out.batches.clear();
       asio::post(loop_, [self = shared_from_this(), batches = out.announced] {

@@ -27,7 +27,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 
 namespace node::replication {
@@ -153,9 +152,7 @@ class replicator final : public node::store::store,
   std::uint64_t rolled_forward_ = 0;  // batches brought back from the mirror
   // Commit times of batches the target does not hold yet, for lag in milliseconds.
   std::map<std::uint64_t, clock::time_point> commit_times_;
-  // The data's checksum and the LSN it was computed at.
-  std::string checksum_;
-  std::optional<std::uint64_t> checksum_at_;
+  shop_checksum checksum_;  // of the data here
   std::uint64_t degraded_writes_ = 0;
   std::uint64_t refused_writes_ = 0;
   // Histograms (cumulative counts kept here, published by a collector).

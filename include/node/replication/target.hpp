@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,5 +59,16 @@ std::string checksum(store::store& s, const std::vector<std::string>& collection
 
 // The collections the shop keeps, which replication checksums.
 const std::vector<std::string>& shop_collections();
+
+// checksum(s, shop_collections()), computed again only when the store's LSN has moved
+// (every write moves it): reading every document once per write, not once per look.
+class shop_checksum {
+ public:
+  const std::string& of(store::store& s);
+
+ private:
+  std::string value_;
+  std::optional<std::uint64_t> at_;
+};
 
 }  // namespace node::replication

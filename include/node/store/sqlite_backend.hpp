@@ -140,7 +140,8 @@ class sqlite_backend : public backend {
   // The LSN the group began at: commit_group writes group_lsn_ when it moved.
   std::uint64_t begin_lsn_ = 0;
   // The group's change-log entries, written as one row (a JSON array of batches, keyed by
-  // the last LSN, `first` the first) by commit_group.
+  // the last LSN, `first` the first) by commit_group; the LSNs mean something only while
+  // group_log_ is not empty.
   std::string group_log_;
   std::uint64_t group_log_first_ = 0, group_log_last_ = 0;
   void clear_group_log();
@@ -148,7 +149,7 @@ class sqlite_backend : public backend {
   struct savepoint_mark {
     std::uint64_t lsn = 0;
     std::size_t log_size = 0;
-    std::uint64_t log_first = 0, log_last = 0;
+    std::uint64_t log_last = 0;
   };
   savepoint_mark mark_;
   // The bodies w_put wrote since the last savepoint or log entry, in order: w_log writes

@@ -60,6 +60,14 @@ bool run_until(asio::io_context& io, Pred pred) {
   return pred();
 }
 
+// Opens the store of `kind` in `dir` with its change log on.
+std::shared_ptr<store> open_logged(const std::string& kind, const temp_dir& dir,
+                                   asio::io_context& io) {
+  auto s = open_store(spec_for(kind, dir), io);
+  s->keep_change_log();
+  return s;
+}
+
 }  // namespace
 
 TEST_CASE("replication store: the change log holds each batch and survives reopening", "[unit]") {
@@ -68,8 +76,7 @@ TEST_CASE("replication store: the change log holds each batch and survives reope
   temp_dir dir;
   asio::io_context io;
   {
-    auto s = open_store(spec_for(kind, dir), io);
-    s->keep_change_log();
+    auto s = open_logged(kind, dir, io);
     for (int i = 1; i <= 3; ++i) {
       REQUIRE(run_txn(io, s, put_fn("products", std::to_string(i), {{"n", i}})).has_value());
     }
@@ -83,8 +90,7 @@ TEST_CASE("replication store: the change log holds each batch and survives reope
     CHECK(s->change_log_first() == 1);
     s->close();
   }
-  auto s = open_store(spec_for(kind, dir), io);
-  s->keep_change_log();
+  auto s = open_logged(kind, dir, io);
   CHECK(s->changes_after(0, 10).size() == 3);
   s->prune_change_log(2);
   REQUIRE(run_txn(io, s, put_fn("products", "4", {})).has_value());
@@ -310,8 +316,7 @@ TEST_CASE("replication store: a group's batches share one log row, a failed one 
   INFO(kind);
   temp_dir dir;
   asio::io_context io;
-  auto s = open_store(spec_for(kind, dir), io);
-  s->keep_change_log();
+  auto s = open_logged(kind, dir, io);
   REQUIRE(run_txn(io, s, put_fn("products", "0", {{"n", 0}})).has_value());
   // The first transaction holds the writer until the others are queued: they commit as
   // one group, in which the fifth fails after writing.
@@ -361,8 +366,7 @@ TEST_CASE("replication store: a group's batches share one log row, a failed one 
   CHECK(s->change_log_first() <= 5);
   CHECK(s->change_log_first() >= 2);
   s->close();
-  auto again = open_store(spec_for(kind, dir), io);
-  again->keep_change_log();
+  auto again = open_logged(kind, dir, io);
   CHECK(again->changes_after(4, 100).size() == 5);
 }
 
