@@ -93,7 +93,7 @@ core::result<stream_request> read_stream_request(const json::value& body) {
   for (const auto& b : list->get_array()) {
     auto parsed = store::batch_from_json(b);
     if (!parsed) return parsed.error();
-    req.batches.push_back(std::move(*parsed));
+    req.batches.push_back(std::make_shared<const store::committed_batch>(std::move(*parsed)));
   }
   return req;
 }
@@ -112,17 +112,20 @@ replicator::replicator(asio::any_io_executor ex, std::shared_ptr<node::store::st
       lag_counts_(lag_bounds().size(), 0) {
   inner_->keep_change_log();
   stream_.primary_committed(inner_->lsn());
-  feed_ = inner_->subscribe([this](const node::store::committed_batch& b) {
-    stream_.primary_committed(b.lsn);
+  feed_ = inner_->subscribe([this](const node::store::batch_ref& b) {
+    stream_.primary_committed(b->lsn);
     if (opts_.mode == replicator_mode::replica) {
       if (promoted_) {
-        inner_->prune_change_log(b.lsn);  // no primary will ask for these
+        inner_->prune_change_log(b->lsn);  // no primary will ask for these
       }
       return;
     }
-    pending_.erase(b.lsn);  // the change log has it now
-    if (opts_.mode == replicator_mode::async && b.lsn > stream_.acked_lsn()) {
-      if (!tail_.empty() && tail_.back().lsn + 1 != b.lsn) tail_.clear();
+    // Announced batches stay until the mirror holds them; past tail_max, the oldest
+    // durable ones are left to the change log.
+    while (pending_.size() > tail_max && pending_.begin()->first <= b->lsn)
+      pending_.erase(pending_.begin());
+    if (opts_.mode == replicator_mode::async && b->lsn > stream_.acked_lsn()) {
+      if (!tail_.empty() && tail_.back()->lsn + 1 != b->lsn) tail_.clear();
       if (tail_.size() == tail_max) tail_.pop_front();
       tail_.push_back(b);
       if (tail_.size() == tail_max && opts_.interval.count() > 0 && !due_) {
@@ -132,18 +135,18 @@ replicator::replicator(asio::any_io_executor ex, std::shared_ptr<node::store::st
         poke();
       }
     }
-    note_decided(b.lsn);
+    note_decided(b->lsn);
     if (opts_.mode == replicator_mode::sync) {
       poke();
     }
   });
   if (opts_.mode == replicator_mode::sync) {
-    prepared_feed_ = inner_->subscribe_prepared([this](const node::store::committed_batch& b) {
-      stream_.primary_committed(b.lsn);
-      if (b.lsn > stream_.acked_lsn()) {
-        pending_.insert_or_assign(b.lsn, b);
+    prepared_feed_ = inner_->subscribe_prepared([this](const node::store::batch_ref& b) {
+      stream_.primary_committed(b->lsn);
+      if (b->lsn > stream_.acked_lsn()) {
+        pending_.insert_or_assign(b->lsn, b);
       }
-      note_decided(b.lsn);
+      note_decided(b->lsn);
       poke();
     });
   }
@@ -279,7 +282,7 @@ asio::awaitable<void> replicator::run_shipper() {
           continue;
         }
         // The log may already show a group whose completion the loop has not run yet.
-        stream_.primary_committed(batches.back().lsn);
+        stream_.primary_committed(batches.back()->lsn);
         stream_.sending();
         auto op = target_->apply(history, std::move(batches), inner_->lsn());
         auto a = co_await std::move(op);
@@ -302,22 +305,23 @@ asio::awaitable<void> replicator::run_shipper() {
   }
 }
 
-std::vector<node::store::committed_batch> replicator::collect(std::uint64_t after) {
-  // async: the batches come out of the tail; should the send fail, they are read back from
-  // the change log next time.
-  while (!tail_.empty() && tail_.front().lsn <= after)
+std::vector<node::store::batch_ref> replicator::collect(std::uint64_t after) {
+  // From memory (async: the tail; sync: the announced batches) when it holds the next
+  // batch; otherwise from the change log, then on with the announced batches.
+  std::vector<node::store::batch_ref> batches;
+  while (!tail_.empty() && tail_.front()->lsn <= after)
     tail_.pop_front();
-  if (!tail_.empty() && tail_.front().lsn == after + 1) {
-    std::vector<node::store::committed_batch> out;
-    out.reserve(std::min(opts_.max_batches, tail_.size()));
-    while (!tail_.empty() && out.size() < opts_.max_batches) {
-      out.push_back(std::move(tail_.front()));
-      tail_.pop_front();
-    }
-    return out;
+  if (!tail_.empty() && tail_.front()->lsn == after + 1) {
+    const auto n = std::min(opts_.max_batches, tail_.size());
+    batches.assign(tail_.begin(), tail_.begin() + static_cast<std::ptrdiff_t>(n));
+    return batches;
   }
-  auto batches = inner_->changes_after(after, opts_.max_batches);
-  std::uint64_t next = batches.empty() ? after + 1 : batches.back().lsn + 1;
+  std::uint64_t next = after + 1;
+  if (!pending_.contains(next)) {
+    for (auto& b : inner_->changes_after(after, opts_.max_batches))
+      batches.push_back(std::make_shared<const node::store::committed_batch>(std::move(b)));
+    next = batches.empty() ? after + 1 : batches.back()->lsn + 1;
+  }
   for (auto it = pending_.find(next);
        it != pending_.end() && it->first == next && batches.size() < opts_.max_batches;
        ++it, ++next) {
@@ -395,7 +399,7 @@ stream::verdict replicator::handle(const answer& a) {
       it = commit_times_.erase(it);
     }
     pending_.erase(pending_.begin(), pending_.upper_bound(acked));
-    while (!tail_.empty() && tail_.front().lsn <= acked)
+    while (!tail_.empty() && tail_.front()->lsn <= acked)
       tail_.pop_front();
     inner_->prune_change_log(acked);
   }
@@ -623,7 +627,7 @@ std::string replicator::history() {
   return inner_->history();
 }
 asio::awaitable<core::result<std::uint64_t>> replicator::apply_replicated(
-    std::string history, std::vector<node::store::committed_batch> batches) {
+    std::string history, std::vector<node::store::batch_ref> batches) {
   auto op = apply_stream(stream_request{std::move(history), {}, false, 0, std::move(batches)});
   co_return co_await std::move(op);
 }

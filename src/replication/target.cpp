@@ -30,7 +30,7 @@ class local_target final : public target {
     co_return answer{answer::kind::applied, store_->lsn(), store_->history()};
   }
 
-  asio::awaitable<answer> apply(std::string history, std::vector<store::committed_batch> batches,
+  asio::awaitable<answer> apply(std::string history, std::vector<store::batch_ref> batches,
                                 std::uint64_t durable_lsn) override {
     auto op = store_->apply_replicated(std::move(history), std::move(batches));
     auto r = co_await std::move(op);
@@ -97,7 +97,7 @@ class remote_target final : public target {
     co_return co_await std::move(op);
   }
 
-  asio::awaitable<answer> apply(std::string history, std::vector<store::committed_batch> batches,
+  asio::awaitable<answer> apply(std::string history, std::vector<store::batch_ref> batches,
                                 std::uint64_t durable_lsn) override {
     // Written as text: a batch of writes is serialized once, not built as a JSON tree first.
     std::string body = "{\"history\":";
@@ -109,7 +109,7 @@ class remote_target final : public target {
     body += ",\"batches\":[";
     for (std::size_t i = 0; i < batches.size(); ++i) {
       if (i != 0) body += ',';
-      body += store::batch_to_json_text(batches[i]);
+      body += store::batch_to_json_text(*batches[i]);
     }
     body += "]}";
     auto op = post_apply(std::move(body));

@@ -164,9 +164,10 @@ void memory_backend::w_set_history(const std::string& history) {
   work_.history = history;
 }
 
-void memory_backend::w_log(committed_batch& batch) {
+std::shared_ptr<const std::string> memory_backend::w_log(const committed_batch& batch) {
   work_.log.insert_or_assign(batch.lsn, batch.ops);
   group_logged_.push_back(batch.lsn);
+  return batch.text;
 }
 
 void memory_backend::w_prune_log(std::uint64_t upto) {

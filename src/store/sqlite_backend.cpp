@@ -515,7 +515,7 @@ void sqlite_backend::w_set_history(const std::string& history) {
   use(w_.set_history.get()).text(1, history).step();
 }
 
-void sqlite_backend::w_log(committed_batch& batch) {
+std::shared_ptr<const std::string> sqlite_backend::w_log(const committed_batch& batch) {
   std::size_t puts = 0;
   for (const auto& o : batch.ops)
     puts += o.type == op::kind::put ? 1 : 0;
@@ -527,11 +527,12 @@ void sqlite_backend::w_log(committed_batch& batch) {
   // The group's batches go into one row at its commit: one insert per commit, not per batch.
   if (group_log_.empty()) group_log_first_ = batch.lsn;
   group_log_.append(group_log_.empty() ? "[" : ",");
-  if (!batch.text)
-    batch.text = std::make_shared<const std::string>(batch_to_json_text(batch, texts));
-  group_log_.append(*batch.text);
+  auto text = batch.text;
+  if (!text) text = std::make_shared<const std::string>(batch_to_json_text(batch, texts));
+  group_log_.append(*text);
   group_log_last_ = batch.lsn;
   put_texts_.clear();
+  return text;
 }
 
 void sqlite_backend::w_prune_log(std::uint64_t upto) {

@@ -51,7 +51,7 @@ struct request {
   kind type = kind::txn;
   txn_fn fn;
   std::string history;
-  std::vector<committed_batch> batches;
+  std::vector<batch_ref> batches;
   std::function<void(core::result<json::value>, std::uint64_t)> complete;
 };
 
@@ -60,17 +60,14 @@ struct group_outcome {
   std::vector<request> requests;
   std::vector<core::result<json::value>> results;  // one per request
   std::vector<std::uint64_t> lsns;                 // one per request: its batch's LSN or 0
-  std::vector<committed_batch> batches;            // in LSN order, until announced
-  // Once announced: the batches, shared with the loop's announcement rather than copied.
-  std::shared_ptr<const std::vector<committed_batch>> announced;
-  std::optional<std::string> history;  // a history id set by the group
-  bool logged = false;                 // the batches went to the change log
-  std::uint64_t pruned_upto = 0;       // log entries at or below it went
-  bool failed = false;                 // nothing of the group was committed
-  bool durable = false;                // a durable commit was made
+  std::vector<batch_ref> batches;                  // in LSN order
+  bool announced = false;                          // the loop was told of them before the commit
+  std::optional<std::string> history;              // a history id set by the group
+  bool logged = false;                             // the batches went to the change log
+  std::uint64_t pruned_upto = 0;                   // log entries at or below it went
+  bool failed = false;                             // nothing of the group was committed
+  bool durable = false;                            // a durable commit was made
   double commit_seconds = 0;
-
-  const std::vector<committed_batch>& all() const { return announced ? *announced : batches; }
 };
 
 // The txn a transaction function sees: the backend's writer side, with the writes recorded.
@@ -283,11 +280,11 @@ class store_core : public std::enable_shared_from_this<store_core> {
       if (out.announced) {
         // Someone may hold these batches under their LSNs: they are committed as they are
         // with the next group, never replaced.
-        unsettled_ = *out.announced;
+        unsettled_ = out.batches;
       }
       out.failed = true;
       out.batches.clear();
-      out.announced.reset();
+      out.announced = false;
       out.history.reset();
       out.results.assign(n, core::unavailable(why));
       out.lsns.assign(n, 0);
@@ -312,16 +309,16 @@ class store_core : public std::enable_shared_from_this<store_core> {
       }
       if (!unsettled_.empty()) {
         backend_->savepoint();
-        for (auto& b : unsettled_) {
-          if (b.lsn <= lsn) {
+        for (const auto& b : unsettled_) {
+          if (b->lsn <= lsn) {
             continue;
           }
-          if (b.lsn != lsn + 1) {
-            throw backend_failure("announced batch " + std::to_string(b.lsn) + " does not follow " +
-                                  std::to_string(lsn));
+          if (b->lsn != lsn + 1) {
+            throw backend_failure("announced batch " + std::to_string(b->lsn) +
+                                  " does not follow " + std::to_string(lsn));
           }
-          write_batch(b, out.logged);
-          lsn = b.lsn;
+          write_batch(*b, out.logged);
+          lsn = b->lsn;
           out.batches.push_back(b);
           dirty = true;
         }
@@ -354,11 +351,9 @@ class store_core : public std::enable_shared_from_this<store_core> {
       return out;
     }
     if (announce_ && !out.batches.empty()) {
-      out.announced = std::make_shared<const std::vector<committed_batch>>(std::move(out.batches));
-      out.batches.clear();
-      asio::post(loop_, [self = shared_from_this(), batches = out.announced] {
-        self->announce(*batches);
-      });
+      out.announced = true;
+      asio::post(loop_,
+                 [self = shared_from_this(), batches = out.batches] { self->announce(batches); });
     }
     const auto started = std::chrono::steady_clock::now();
     if (auto committed = backend_->commit_group(dirty); !committed) {
@@ -387,9 +382,9 @@ class store_core : public std::enable_shared_from_this<store_core> {
         committed_batch batch{lsn + 1, std::move(t.ops()), nullptr};
         backend_->w_set_lsn(batch.lsn);
         if (out.logged) {
-          backend_->w_log(batch);
+          batch.text = backend_->w_log(batch);
         }
-        out.batches.push_back(std::move(batch));
+        out.batches.push_back(std::make_shared<const committed_batch>(std::move(batch)));
         ++lsn;
         dirty = true;
       } catch (const backend_failure& e) {
@@ -417,15 +412,15 @@ class store_core : public std::enable_shared_from_this<store_core> {
           "history_mismatch", "this store has history " + writer_history_ + ", not " + r.history));
     }
     std::sort(r.batches.begin(), r.batches.end(),
-              [](const committed_batch& a, const committed_batch& b) { return a.lsn < b.lsn; });
+              [](const batch_ref& a, const batch_ref& b) { return a->lsn < b->lsn; });
     std::uint64_t expect = lsn + 1;
     for (const auto& b : r.batches) {
-      if (b.lsn > expect) {
+      if (b->lsn > expect) {
         return refuse(core::conflict(
             "replication_gap",
-            "batch " + std::to_string(b.lsn) + " does not follow " + std::to_string(expect - 1)));
+            "batch " + std::to_string(b->lsn) + " does not follow " + std::to_string(expect - 1)));
       }
-      if (b.lsn == expect) {
+      if (b->lsn == expect) {
         ++expect;
       }
     }
@@ -436,11 +431,11 @@ class store_core : public std::enable_shared_from_this<store_core> {
       dirty = true;
     }
     for (auto& b : r.batches) {
-      if (b.lsn <= lsn) {
+      if (b->lsn <= lsn) {
         continue;
       }
-      write_batch(b, out.logged);
-      lsn = b.lsn;
+      write_batch(*b, out.logged);
+      lsn = b->lsn;
       out.batches.push_back(std::move(b));
       dirty = true;
     }
@@ -450,7 +445,7 @@ class store_core : public std::enable_shared_from_this<store_core> {
 
   // Writer thread: a batch decided elsewhere (replicated, or announced earlier) with its
   // LSN, and its log entry when the log is kept. Numeric ids raise the id counters.
-  void write_batch(committed_batch& b, bool logged) {
+  void write_batch(const committed_batch& b, bool logged) {
     for (const auto& o : b.ops) {
       if (o.type == op::kind::put) {
         backend_->w_put(o.collection, o.id, o.doc);
@@ -468,7 +463,7 @@ class store_core : public std::enable_shared_from_this<store_core> {
   }
 
   // Loop thread: tells the prepared subscribers about a group's batches before its commit.
-  void announce(const std::vector<committed_batch>& batches) {
+  void announce(const std::vector<batch_ref>& batches) {
     const auto subscribers = prepared_subscribers_;
     for (const auto& batch : batches) {
       for (const auto& s : subscribers) {
@@ -510,17 +505,17 @@ class store_core : public std::enable_shared_from_this<store_core> {
       }
       healthy_ = true;
     }
-    stats_.batches_committed += out.all().size();
+    stats_.batches_committed += out.batches.size();
     if (out.history) {
       backend_->apply_history(*out.history);
     }
     if (out.durable && out.pruned_upto > 0) {
       backend_->apply_prune(out.pruned_upto);
     }
-    for (const auto& batch : out.all()) {
-      backend_->apply(batch);
+    for (const auto& batch : out.batches) {
+      backend_->apply(*batch);
       if (out.logged) {
-        backend_->apply_log(batch);
+        backend_->apply_log(*batch);
       }
       const auto subscribers = subscribers_;
       for (const auto& s : subscribers) {
@@ -561,7 +556,7 @@ class store_core : public std::enable_shared_from_this<store_core> {
   std::string writer_history_;
   std::uint64_t pruned_upto_ = 0;
   // Announced batches whose commit failed, in LSN order: the next group commits them first.
-  std::vector<committed_batch> unsettled_;
+  std::vector<batch_ref> unsettled_;
 };
 
 // The store handed to callers; closing it (or dropping it) stops the writer, while
@@ -596,8 +591,9 @@ class store_handle final : public store {
     co_return co_await std::move(op);
   }
 
+  using store::apply_replicated;
   asio::awaitable<core::result<std::uint64_t>> apply_replicated(
-      std::string history, std::vector<committed_batch> batches) override {
+      std::string history, std::vector<batch_ref> batches) override {
     request r;
     r.type = request::kind::replicate;
     r.history = std::move(history);
@@ -677,10 +673,20 @@ asio::awaitable<core::result<json::value>> store::transact_info(txn_fn fn, commi
 }
 
 asio::awaitable<core::result<std::uint64_t>> store::apply_replicated(
-    std::string history, std::vector<committed_batch> batches) {
+    std::string history, std::vector<batch_ref> batches) {
   (void)history;
   (void)batches;
   co_return core::unavailable("store " + describe() + " cannot apply replicated batches");
+}
+
+asio::awaitable<core::result<std::uint64_t>> store::apply_replicated(
+    std::string history, std::vector<committed_batch> batches) {
+  std::vector<batch_ref> refs;
+  refs.reserve(batches.size());
+  for (auto& b : batches)
+    refs.push_back(std::make_shared<const committed_batch>(std::move(b)));
+  auto op = apply_replicated(std::move(history), std::move(refs));
+  co_return co_await std::move(op);
 }
 
 asio::awaitable<core::result<std::string>> store::new_history() {

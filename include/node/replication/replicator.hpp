@@ -39,7 +39,7 @@ struct stream_request {
   std::string session;            // the sending process's stream; "" from other senders
   bool fence = false;             // take only `session` from now on
   std::uint64_t durable_lsn = 0;  // the sender's durable LSN: log entries up to it may go
-  std::vector<node::store::committed_batch> batches;
+  std::vector<node::store::batch_ref> batches;
 };
 // The body of POST /replication/apply; 400 naming the field at fault.
 core::result<stream_request> read_stream_request(const boost::json::value& body);
@@ -92,8 +92,9 @@ class replicator final : public node::store::store,
   asio::awaitable<core::result<boost::json::value>> transact(node::store::txn_fn fn) override;
   asio::awaitable<core::result<boost::json::value>> transact_info(
       node::store::txn_fn fn, node::store::commit_info& info) override;
+  using node::store::store::apply_replicated;
   asio::awaitable<core::result<std::uint64_t>> apply_replicated(
-      std::string history, std::vector<node::store::committed_batch> batches) override;
+      std::string history, std::vector<node::store::batch_ref> batches) override;
   std::vector<node::store::committed_batch> changes_after(std::uint64_t lsn,
                                                           std::size_t max) override;
   std::uint64_t change_log_first() override;
@@ -109,7 +110,7 @@ class replicator final : public node::store::store,
   // roll_forward verdict), applies them here, and reconciles the stream.
   asio::awaitable<void> roll_forward(std::string history);
   // What to send next after `after`: logged batches, then announced ones not yet durable.
-  std::vector<node::store::committed_batch> collect(std::uint64_t after);
+  std::vector<node::store::batch_ref> collect(std::uint64_t after);
   stream::verdict handle(const answer& a);
   // After the stream changed: the policy, the alarm, and whoever waits.
   void settle(stream::verdict v);
@@ -129,11 +130,13 @@ class replicator final : public node::store::store,
   mirror_policy policy_;
   std::shared_ptr<void> feed_;
   std::shared_ptr<void> prepared_feed_;
-  // sync: batches announced by the store and neither durable here nor held by the mirror.
-  std::map<std::uint64_t, node::store::committed_batch> pending_;
-  // async: batches committed and not yet sent, newest last, LSNs consecutive, at most
-  // tail_max of them, so shipping rarely reads the change log back.
-  std::deque<node::store::committed_batch> tail_;
+  // sync: batches announced by the store and not yet held by the mirror, at most about
+  // tail_max of them (the oldest durable ones go first), so shipping rarely reads the
+  // change log back.
+  std::map<std::uint64_t, node::store::batch_ref> pending_;
+  // async: batches committed and not yet held by the secondary, newest last, LSNs
+  // consecutive, at most tail_max of them, so shipping rarely reads the change log back.
+  std::deque<node::store::batch_ref> tail_;
   static constexpr std::size_t tail_max = 8192;
   // replica: the only primary session taken (set by a fencing request; "" takes any).
   std::string fence_;

@@ -27,8 +27,7 @@ class target {
   // Applies batches (in LSN order) of `history`: applied, gap, other_history, fenced or
   // failed. `durable_lsn` is the primary's durable LSN: the target may drop change-log
   // entries at or below it, as the primary never needs them back.
-  virtual asio::awaitable<answer> apply(std::string history,
-                                        std::vector<store::committed_batch> batches,
+  virtual asio::awaitable<answer> apply(std::string history, std::vector<store::batch_ref> batches,
                                         std::uint64_t durable_lsn) = 0;
   // The batches of `history` the target holds after `lsn`, in order, at most `max`, from
   // its change log (fewer or none when its log no longer holds them). Errors: 409

@@ -86,9 +86,9 @@ class backend {
   // Makes sure w_next_id never hands out `id` or below (replicated documents).
   virtual void w_keep_id(std::string_view collection, std::uint64_t id) = 0;
   virtual void w_set_history(const std::string& history) = 0;
-  // Writes a batch to the change log (and may keep the text it wrote in batch.text) /
-  // drops log entries at or below `upto`.
-  virtual void w_log(committed_batch& batch) = 0;
+  // Writes a batch to the change log and returns the JSON text it wrote (batch.text when
+  // it has one; null when the backend keeps no text) / drops log entries at or below `upto`.
+  virtual std::shared_ptr<const std::string> w_log(const committed_batch& batch) = 0;
   virtual void w_prune_log(std::uint64_t upto) = 0;
 
   // Starts a group (takes the write lock where there is one); returns the last

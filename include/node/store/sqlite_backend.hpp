@@ -76,7 +76,7 @@ class sqlite_backend : public backend {
   void w_set_lsn(std::uint64_t lsn) override;
   void w_keep_id(std::string_view collection, std::uint64_t id) override;
   void w_set_history(const std::string& history) override;
-  void w_log(committed_batch& batch) override;
+  std::shared_ptr<const std::string> w_log(const committed_batch& batch) override;
   void w_prune_log(std::uint64_t upto) override;
 
   core::result<std::uint64_t> begin_group() override;

@@ -39,6 +39,10 @@ struct committed_batch {
   std::shared_ptr<const std::string> text;
 };
 
+// A committed batch as the store hands it out (to subscribers, replication queues and
+// targets): shared by everyone who keeps it, never copied and never changed.
+using batch_ref = std::shared_ptr<const committed_batch>;
+
 // What a write did, for answers that report it: the batch's LSN (0 when it wrote
 // nothing), and whether a replicating store acknowledged it without its mirror.
 struct commit_info {
@@ -142,6 +146,9 @@ class store {
   // that never committed anything adopts `history`. Returns the LSN now applied. Errors:
   // 409 `replication_gap` (a batch beyond lsn() + 1) or `history_mismatch`; nothing applied.
   virtual boost::asio::awaitable<core::result<std::uint64_t>> apply_replicated(
+      std::string history, std::vector<batch_ref> batches);
+  // The same for batches the caller owns (parsed from a request, read from a log).
+  boost::asio::awaitable<core::result<std::uint64_t>> apply_replicated(
       std::string history, std::vector<committed_batch> batches);
   // Gives the store a new random history id (a promoted replica); returns it.
   virtual boost::asio::awaitable<core::result<std::string>> new_history();
@@ -162,7 +169,7 @@ class store {
 
   // Calls fn on the loop thread for every batch this process commits, in LSN order,
   // before the transaction's caller resumes. Returns a handle: destroying it unsubscribes.
-  using subscriber = std::function<void(const committed_batch&)>;
+  using subscriber = std::function<void(const batch_ref&)>;
   virtual std::shared_ptr<void> subscribe(subscriber fn) = 0;
 
   // Calls fn on the loop thread for every batch whose LSN and ops the writer has decided,

@@ -1,12 +1,15 @@
 // The replicating store against a scripted target on a fresh io_context: batches go to the
 // mirror before they are durable here, a mirror found ahead at start is rolled forward
 // before any write (or is an alarm when it cannot be), and a replica takes only the
-// latest fenced primary session.
+// latest fenced primary session, and batches are shipped from memory while it holds them.
 #include "node/replication/replicator.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -33,6 +36,7 @@ struct mirror_state {
   std::map<std::uint64_t, store::committed_batch> log;
   bool down = false;
   std::vector<std::uint64_t> durable_at_send;  // the primary's durable LSN per request
+  std::chrono::milliseconds delay{0};          // how long each apply takes to answer
 };
 
 class scripted_target final : public target {
@@ -47,16 +51,20 @@ class scripted_target final : public target {
     co_return answer{answer::kind::applied, s_->lsn, history};
   }
 
-  asio::awaitable<answer> apply(std::string history, std::vector<store::committed_batch> batches,
+  asio::awaitable<answer> apply(std::string history, std::vector<store::batch_ref> batches,
                                 std::uint64_t durable_lsn) override {
     if (s_->down) co_return answer{};
+    if (s_->delay.count() > 0) {
+      asio::steady_timer t(co_await asio::this_coro::executor, s_->delay);
+      co_await t.async_wait(asio::use_awaitable);
+    }
     s_->durable_at_send.push_back(durable_lsn);
     s_->history = history;
-    for (auto& b : batches) {
-      if (b.lsn > s_->lsn + 1) co_return answer{answer::kind::gap, s_->lsn, history};
-      if (b.lsn == s_->lsn + 1) {
-        s_->lsn = b.lsn;
-        s_->log[b.lsn] = std::move(b);
+    for (const auto& b : batches) {
+      if (b->lsn > s_->lsn + 1) co_return answer{answer::kind::gap, s_->lsn, history};
+      if (b->lsn == s_->lsn + 1) {
+        s_->lsn = b->lsn;
+        s_->log[b->lsn] = *b;
       }
     }
     co_return answer{answer::kind::applied, s_->lsn, history};
@@ -78,6 +86,48 @@ class scripted_target final : public target {
 
  private:
   std::shared_ptr<mirror_state> s_;
+};
+
+// A store that passes everything to another and counts the change-log reads.
+class counting_store final : public store::store {
+ public:
+  explicit counting_store(std::shared_ptr<node::store::store> inner) : inner_(std::move(inner)) {}
+  int log_reads = 0;
+
+  std::optional<json::object> get(std::string_view c, std::string_view id) override {
+    return inner_->get(c, id);
+  }
+  std::vector<node::store::entry> list(std::string_view c) override { return inner_->list(c); }
+  std::uint64_t lsn() override { return inner_->lsn(); }
+  std::string history() override { return inner_->history(); }
+  asio::awaitable<txn_result> transact(node::store::txn_fn fn) override {
+    auto op = inner_->transact(std::move(fn));
+    co_return co_await std::move(op);
+  }
+  asio::awaitable<txn_result> transact_info(node::store::txn_fn fn,
+                                            node::store::commit_info& info) override {
+    auto op = inner_->transact_info(std::move(fn), info);
+    co_return co_await std::move(op);
+  }
+  void keep_change_log() override { inner_->keep_change_log(); }
+  std::vector<node::store::committed_batch> changes_after(std::uint64_t lsn,
+                                                          std::size_t max) override {
+    ++log_reads;
+    return inner_->changes_after(lsn, max);
+  }
+  void prune_change_log(std::uint64_t lsn) override { inner_->prune_change_log(lsn); }
+  std::uint64_t change_log_first() override { return inner_->change_log_first(); }
+  std::shared_ptr<void> subscribe(subscriber fn) override { return inner_->subscribe(fn); }
+  std::shared_ptr<void> subscribe_prepared(subscriber fn) override {
+    return inner_->subscribe_prepared(fn);
+  }
+  node::store::store_stats stats() override { return inner_->stats(); }
+  std::string describe() override { return inner_->describe(); }
+  bool healthy() override { return inner_->healthy(); }
+  void close() override { inner_->close(); }
+
+ private:
+  std::shared_ptr<node::store::store> inner_;
 };
 
 store::committed_batch put_batch(std::uint64_t lsn, std::string id) {
@@ -255,8 +305,11 @@ TEST_CASE("replicator: a replica takes only the latest fenced primary session", 
   const std::string history(32, 'a');
   const auto send = [&](std::string session, bool fence, std::uint64_t durable,
                         std::vector<store::committed_batch> batches) {
-    return run(
-        io, rep->apply_stream({history, std::move(session), fence, durable, std::move(batches)}));
+    std::vector<store::batch_ref> refs;
+    for (auto& b : batches)
+      refs.push_back(std::make_shared<const store::committed_batch>(std::move(b)));
+    return run(io,
+               rep->apply_stream({history, std::move(session), fence, durable, std::move(refs)}));
   };
   REQUIRE(send("old", true, 0, {put_batch(1, "1")}).has_value());
   REQUIRE(send("old", false, 0, {put_batch(2, "2")}).has_value());
@@ -308,6 +361,34 @@ TEST_CASE("replicator: async ships before its interval once its in-memory queue 
   write_all(8191, 8192);
   REQUIRE(run_until(io, [&] { return m->lsn == 8192; }));
   CHECK(m->log.at(8192).ops.at(0).id == "8191");
+  shut(io, rep);
+  inner->close();
+}
+
+TEST_CASE("replicator: mirroring sends what the store announced without reading its log back",
+          "[unit]") {
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  auto inner = std::make_shared<counting_store>(open("memory:", io));
+  auto m = std::make_shared<mirror_state>();
+  // Each mirror request takes a while, so groups commit here while one is in flight.
+  m->delay = std::chrono::milliseconds(5);
+  auto rep = make_sync(io, inner, m);
+  rep->start();
+  REQUIRE(run_until(io, [&] { return rep->status().at("in_sync") == true; }));
+  std::vector<std::shared_ptr<std::optional<txn_result>>> done;
+  for (int i = 0; i < 300; ++i) {
+    const std::string id = std::to_string(i);
+    done.push_back(spawn(io, rep->transact([id](store::txn& t) { return put(t, id); })));
+  }
+  REQUIRE(run_until(io, [&] {
+    return std::all_of(done.begin(), done.end(), [](const auto& d) { return d->has_value(); });
+  }));
+  for (const auto& d : done)
+    CHECK(d->value().has_value());
+  CHECK(m->lsn == 300);
+  CHECK(m->durable_at_send.size() < 300);  // requests carried several batches
+  CHECK(inner->log_reads == 0);
   shut(io, rep);
   inner->close();
 }

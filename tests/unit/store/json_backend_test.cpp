@@ -105,7 +105,7 @@ TEST_CASE("store: a failed json commit answers 503 and changes nothing", "[unit]
   asio::io_context io;
   auto s = open_store("json:" + file.string(), io);
   std::vector<std::uint64_t> published;
-  const auto sub = s->subscribe([&](const committed_batch& b) { published.push_back(b.lsn); });
+  const auto sub = s->subscribe([&](const batch_ref& b) { published.push_back(b->lsn); });
   REQUIRE(run_txn(io, s, put_fn("products", "1", {{"stock", 4}})).has_value());
 
   // A directory where the temp file goes makes the rewrite fail.

@@ -133,7 +133,7 @@ TEST_CASE("replication store: applying batches is idempotent and resumable", "[u
   {
     auto s = open_store(spec_for(kind, dir), io);
     std::vector<std::uint64_t> seen;
-    auto sub = s->subscribe([&](const committed_batch& b) { seen.push_back(b.lsn); });
+    auto sub = s->subscribe([&](const batch_ref& b) { seen.push_back(b->lsn); });
     auto r = apply_batches(io, s, history, {put_batch(2, "2", 2), put_batch(1, "1", 1)});
     REQUIRE(r.has_value());
     CHECK(*r == 2);
@@ -207,13 +207,13 @@ TEST_CASE("replication store: prepared batches are announced before they are com
   asio::io_context io;
   auto s = open_store("memory:", io);
   std::vector<std::string> events;
-  auto prepared = s->subscribe_prepared([&](const committed_batch& b) {
+  auto prepared = s->subscribe_prepared([&](const batch_ref& b) {
     // The loop side shows a batch once it is durable; an announced one is not yet.
-    events.push_back("prepared " + std::to_string(b.lsn) + (s->lsn() < b.lsn ? "" : " late"));
+    events.push_back("prepared " + std::to_string(b->lsn) + (s->lsn() < b->lsn ? "" : " late"));
   });
   REQUIRE(prepared);
   auto committed = s->subscribe(
-      [&](const committed_batch& b) { events.push_back("committed " + std::to_string(b.lsn)); });
+      [&](const batch_ref& b) { events.push_back("committed " + std::to_string(b->lsn)); });
   auto a = spawn_txn(io, s, put_fn("products", "1", {{"n", 1}}));
   auto b = spawn_txn(io, s, put_fn("products", "2", {{"n", 2}}));
   drain(io);
@@ -244,7 +244,7 @@ TEST_CASE("replication store: an announced batch whose commit failed keeps its L
   std::vector<committed_batch> announced;
   {
     auto s = open_store(spec, io);
-    auto sub = s->subscribe_prepared([&](const committed_batch& b) { announced.push_back(b); });
+    auto sub = s->subscribe_prepared([&](const batch_ref& b) { announced.push_back(*b); });
     // A directory where the json backend writes its next file: the commit fails.
     std::filesystem::create_directory(blocker);
     auto failed = spawn_txn(io, s, put_fn("products", "1", {{"n", 1}}));

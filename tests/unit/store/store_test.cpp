@@ -116,7 +116,7 @@ TEST_CASE("store: a batch across collections commits with one LSN", "[unit]") {
   auto s = open_store(spec_for(kind, dir), io);
   INFO(kind);
   std::vector<committed_batch> seen;
-  const auto sub = s->subscribe([&](const committed_batch& b) { seen.push_back(b); });
+  const auto sub = s->subscribe([&](const batch_ref& b) { seen.push_back(*b); });
 
   REQUIRE(run_txn(io, s, [](txn& t) -> txn_result {
             t.put("products", "1", {{"stock", 3}});
@@ -220,9 +220,9 @@ TEST_CASE("store: subscribers see each batch in LSN order before its caller resu
   INFO(kind);
   std::vector<std::uint64_t> lsns;
   std::vector<std::string> ids;
-  auto sub = s->subscribe([&](const committed_batch& b) {
-    lsns.push_back(b.lsn);
-    ids.push_back(b.ops.at(0).id);
+  auto sub = s->subscribe([&](const batch_ref& b) {
+    lsns.push_back(b->lsn);
+    ids.push_back(b->ops.at(0).id);
   });
   std::vector<std::shared_ptr<std::optional<bool>>> seen_first;
   for (int i = 0; i < 20; ++i) {
