@@ -314,6 +314,10 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
     exec(w, "PRAGMA journal_size_limit=67108864");
     exec(w, "PRAGMA temp_store=MEMORY");
     exec(w, "PRAGMA cache_size=-16384");
+    // Debian builds SQLite with secure_delete on: every page a delete frees (a pruned change
+    // log row's overflow pages) is zeroed and written again. FAST still zeroes deleted
+    // content inside the pages a write touches anyway, without the extra page writes.
+    exec(w, "PRAGMA secure_delete=FAST");
     exec(w, "BEGIN IMMEDIATE");
     try {
       exec(w, schema_sql);
