@@ -54,6 +54,21 @@ int main() {
                          static_cast<double>(rounds_per_batch * static_cast<int>(iris.size())));
   }
 
+  // The one row bench/model.sh asks for again and again, into a buffer kept across calls
+  // (as the model node's GET /predict does).
+  const std::vector<double> query = {5.1, 3.5, 1.4, 0.2};
+  std::vector<double> out;
+  std::vector<double> repeat_us;
+  for (int b = 0; b < batches; ++b) {
+    const auto start = clock_type::now();
+    for (int r = 0; r < rounds_per_batch * static_cast<int>(iris.size()); ++r) {
+      forest.predict_proba(query, out);
+      checksum += out[0];
+    }
+    repeat_us.push_back(since_us(start) /
+                        static_cast<double>(rounds_per_batch * static_cast<int>(iris.size())));
+  }
+
   const double fit = median(fit_ms);
   const double predict = median(predict_us);
   std::printf(
@@ -64,6 +79,8 @@ int main() {
       "(budget 20 us: %s)\n",
       predict, batches, rounds_per_batch * static_cast<int>(iris.size()),
       predict <= 20 ? "ok" : "OVER");
+  std::printf("random_forest predict_proba, the same row repeated: median %.3f us\n",
+              median(repeat_us));
   std::printf("checksum %.6f\n", checksum);
   return 0;
 }
