@@ -109,7 +109,7 @@ class remote_target final : public target {
     body += ",\"batches\":[";
     for (std::size_t i = 0; i < batches.size(); ++i) {
       if (i != 0) body += ',';
-      body += store::batch_to_json_text(*batches[i]);
+      store::append_batch_json_text(body, *batches[i]);
     }
     body += "]}";
     auto op = post_apply(std::move(body));

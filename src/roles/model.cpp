@@ -100,30 +100,35 @@ class model_role final : public role {
     if (training_.cv) metrics_.set("model_cv_accuracy", l, training_.cv->mean_accuracy);
     metrics_.set("model_training_seconds", l, training_.fit_seconds);
     metrics_.set("model_training_rows", l, static_cast<double>(data_->size()));
-    for (const char* route : {route_get, route_post, route_infer}) {
-      metrics_.inc("predictions_total", {{"route", route}}, 0);
-    }
-    get_seconds_ = metrics_.histogram("model_prediction_seconds", {{"route", route_get}});
-    get_count_ = metrics_.counter("predictions_total", {{"route", route_get}});
-    post_seconds_ = metrics_.histogram("model_prediction_seconds", {{"route", route_post}});
-    post_count_ = metrics_.counter("predictions_total", {{"route", route_post}});
+    const auto series_of = [this](const char* route) {
+      return route_series{metrics_.histogram("model_prediction_seconds", {{"route", route}}),
+                          metrics_.counter("predictions_total", {{"route", route}})};
+    };
+    get_series_ = series_of(route_get);
+    post_series_ = series_of(route_post);
+    infer_series_ = series_of(route_infer);
   }
 
-  // Predicts every row (checked by the caller) and records the time and count under `route`.
+  // A route's two series, looked up once (declare_metrics), so that a prediction records
+  // its time and rows without a lookup by name.
+  struct route_series {
+    core::metrics::histogram_ref seconds;
+    core::metrics::counter_ref count;
+    void record(clock_type::time_point start, std::size_t rows) {
+      seconds.observe(seconds_since(start));
+      count.inc(static_cast<double>(rows));
+    }
+  };
+
+  // Predicts every row (checked by the caller) and records the time and count in `series`.
   std::vector<ml::prediction> predict_rows(const std::vector<std::vector<double>>& rows,
-                                           const char* route) {
+                                           route_series& series) {
     const auto start = clock_type::now();
     std::vector<ml::prediction> out;
     out.reserve(rows.size());
     for (const auto& row : rows)
       out.push_back(ml::predict_row(*clf_, row));
-    if (std::string_view(route) == route_post) {
-      post_seconds_->observe(seconds_since(start));
-      post_count_->inc(static_cast<double>(rows.size()));
-    } else {
-      metrics_.observe("model_prediction_seconds", {{"route", route}}, seconds_since(start));
-      metrics_.inc("predictions_total", {{"route", route}}, static_cast<double>(rows.size()));
-    }
+    series.record(start, rows.size());
     return out;
   }
 
@@ -138,8 +143,7 @@ class model_role final : public role {
     if (!read) co_return http::error_reply(read.error());
     const auto start = clock_type::now();
     ml::predict_row(*clf_, row_, prediction_);
-    get_seconds_->observe(seconds_since(start));
-    get_count_->inc();
+    get_series_->record(start, 1);
     co_return http::json_text_reply(bhttp::status::ok, writer_.write(prediction_));
   }
 
@@ -148,7 +152,7 @@ class model_role final : public role {
     if (!body) co_return http::error_reply(body.error());
     auto rows = ml::rows_from_instances(*data_, *body, cfg_.max_batch);
     if (!rows) co_return http::error_reply(rows.error());
-    auto preds = predict_rows(*rows, route_post);
+    auto preds = predict_rows(*rows, *post_series_);
     co_return http::json_text_reply(bhttp::status::ok, writer_.write_batch(preds));
   }
 
@@ -234,7 +238,7 @@ class model_role final : public role {
     if (!body) co_return v2_error(body.error());
     auto req = ml::v2::parse_infer(*data_, *body, cfg_.max_batch);
     if (!req) co_return v2_error(req.error());
-    auto preds = predict_rows(req->rows, route_infer);
+    auto preds = predict_rows(req->rows, *infer_series_);
     co_return http::json_reply(ml::v2::infer_response(cfg_.model_id, *data_, *req, preds));
   }
 
@@ -243,13 +247,10 @@ class model_role final : public role {
   std::unique_ptr<ml::classifier> clf_;
   training training_;
   core::metrics& metrics_;
-  // The hot route's series, looked up once (declare_metrics).
-  std::optional<core::metrics::histogram_ref> get_seconds_;
-  std::optional<core::metrics::counter_ref> get_count_;
-  std::vector<double> row_;                                   // GET /predict's row, reused
-  ml::prediction prediction_;                                 // and its prediction
-  std::optional<core::metrics::histogram_ref> post_seconds_;  // POST /predict, the consensus's
-  std::optional<core::metrics::counter_ref> post_count_;
+  // Each route's series (declare_metrics).
+  std::optional<route_series> get_series_, post_series_, infer_series_;
+  std::vector<double> row_;    // GET /predict's row, reused
+  ml::prediction prediction_;  // and its prediction
   ml::answer_writer writer_;
 };
 

@@ -24,10 +24,13 @@ json::object batch_to_json(const committed_batch& b) {
   return {{"lsn", b.lsn}, {"ops", std::move(ops)}};
 }
 
-std::string batch_to_json_text(const committed_batch& b, std::span<const std::string> doc_texts) {
-  if (b.text) return *b.text;
-  std::string out;
-  std::size_t size = 32;
+void append_batch_json_text(std::string& out, const committed_batch& b,
+                            std::span<const std::string> doc_texts) {
+  if (b.text) {
+    out += *b.text;
+    return;
+  }
+  std::size_t size = out.size() + 32;
   for (const auto& t : doc_texts)
     size += t.size() + 64;
   out.reserve(size);
@@ -55,6 +58,11 @@ std::string batch_to_json_text(const committed_batch& b, std::span<const std::st
     out += '}';
   }
   out += "]}";
+}
+
+std::string batch_to_json_text(const committed_batch& b, std::span<const std::string> doc_texts) {
+  std::string out;
+  append_batch_json_text(out, b, doc_texts);
   return out;
 }
 

@@ -109,7 +109,8 @@ class replicator final : public node::store::store,
   // Brings back from the target the batches it holds after this node's LSN (a
   // roll_forward verdict), applies them here, and reconciles the stream.
   asio::awaitable<void> roll_forward(std::string history);
-  // What to send next after `after`: logged batches, then announced ones not yet durable.
+  // What to send next after `after`, from memory (async: the tail; sync: the announced
+  // batches) when it holds the next one, else from the change log and on from memory.
   std::vector<node::store::batch_ref> collect(std::uint64_t after);
   stream::verdict handle(const answer& a);
   // After the stream changed: the policy, the alarm, and whoever waits.

@@ -58,6 +58,9 @@ boost::json::object batch_to_json(const committed_batch& b);
 // each), written as they are.
 std::string batch_to_json_text(const committed_batch& b,
                                std::span<const std::string> doc_texts = {});
+// The same text appended to `out` (b.text appended as it is, not copied first).
+void append_batch_json_text(std::string& out, const committed_batch& b,
+                            std::span<const std::string> doc_texts = {});
 // The inverse; fails with 400 naming the field at fault.
 core::result<committed_batch> batch_from_json(const boost::json::value& v);
 
