@@ -10,8 +10,10 @@ int main(int argc, char** argv) {
   using action = node::app::parsed_options::action;
   switch (parsed.what) {
     case action::help:
-    case action::version:
       std::cout << parsed.message << "\n";
+      return 0;
+    case action::version:
+      std::cout << parsed.message << " (allocator: " << NODE_ALLOCATOR_NAME << ")\n";
       return 0;
     case action::fail:
       std::cerr << "node: " << parsed.message << "\n";

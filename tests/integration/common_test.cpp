@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -60,6 +61,21 @@ TEST_CASE("cli: --help and --version exit 0", "[integration]") {
   auto version = run_node({"--version"});
   CHECK(version.status == 0);
   CHECK(version.out.find("node ") == 0);
+}
+
+TEST_CASE("cli: --version names the heap allocator the binary really runs on", "[integration]") {
+  auto version = run_node({"--version"});
+  REQUIRE(version.status == 0);
+  if (version.out.find("(allocator: jemalloc)") != std::string::npos) {
+    // jemalloc prints its statistics at exit when asked: only if it is the malloc in use.
+    ::setenv("MALLOC_CONF", "stats_print:true", 1);
+    auto stats = run_node({"--version"});
+    ::unsetenv("MALLOC_CONF");
+    CHECK(stats.status == 0);
+    CHECK(stats.err.find("Begin jemalloc statistics") != std::string::npos);
+  } else {
+    CHECK(version.out.find("(allocator: system)") != std::string::npos);
+  }
 }
 
 TEST_CASE("cli: bad options exit 2 with one line on stderr", "[integration]") {
