@@ -28,9 +28,9 @@ constexpr int busy_timeout_ms = 5000;
 // WAL pages after which the checkpointer copies the WAL into the database (SQLite's own
 // automatic checkpoint default).
 constexpr int checkpoint_pages = 1000;
-// WAL pages after which a checkpoint waits for the writer to finish (RESTART), so that the
-// WAL cannot grow without bound under a steady load; journal_size_limit then truncates it.
-constexpr int restart_pages = 16 * checkpoint_pages;
+// WAL pages after which the writer finishes the checkpointer's work itself, between two
+// groups (about 16 MB of WAL), so that the WAL starts over from its beginning.
+constexpr int finish_pages = 4 * checkpoint_pages;
 // Cached single-document reads at most; the cache is dropped whole when full.
 constexpr std::size_t max_cached_docs = 16384;
 // A list is cached only when the collection has at most this many documents.
@@ -194,11 +194,17 @@ void sqlite_backend::stmt_closer::operator()(sqlite3_stmt* s) const noexcept {
   sqlite3_finalize(s);
 }
 
-// The writer's connection does not checkpoint (its WAL hook replaces SQLite's automatic
-// checkpoint): a checkpoint copies and syncs up to checkpoint_pages pages, which would hold
-// every commit queued behind it. The hook wakes this thread instead, which runs PASSIVE
-// checkpoints on its own connection while the writer goes on appending to the WAL; SQLite
-// restarts the WAL from its beginning at the first write after a complete checkpoint.
+// The writer's connection does not checkpoint on its own (its WAL hook replaces SQLite's
+// automatic checkpoint): a checkpoint copies and syncs up to checkpoint_pages pages, which
+// would hold every commit queued behind it. The hook wakes this thread instead, which runs
+// PASSIVE checkpoints on its own connection while the writer goes on appending to the WAL.
+// SQLite starts the WAL over from its beginning only at a write that finds every frame
+// copied, which a writer committing without pause never does: the checkpointer copies up to
+// where the WAL ended when it began, and the writer has appended more by then. So past
+// finish_pages the writer itself runs a PASSIVE checkpoint between two groups (commit_group):
+// it copies only what the checkpointer has not, and its next write starts the WAL over. (A
+// RESTART checkpoint here instead waited for the writer's lock while holding the checkpoint
+// lock, then held every commit for the length of a large checkpoint.)
 class sqlite_backend::checkpointer {
  public:
   checkpointer(db_ptr db, bool background)
@@ -234,16 +240,7 @@ class sqlite_backend::checkpointer {
       if (stop_) return;
       due_ = false;
       lock.unlock();
-      int wal_pages = 0;
-      int copied = 0;
-      sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
-      // Under a steady load a passive checkpoint never catches up with the writer, and the
-      // WAL only restarts from its beginning after one that did: past a bound, wait for the
-      // writer between two commits and finish the job (what remains since the passive pass).
-      if (wal_pages > restart_pages) {
-        sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_RESTART, &wal_pages,
-                                  &copied);
-      }
+      sqlite3_wal_checkpoint_v2(db_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
       lock.lock();
     }
   }
@@ -258,7 +255,14 @@ class sqlite_backend::checkpointer {
 
 int sqlite_backend::on_wal(void* self, sqlite3*, const char*, int pages) {
   auto* b = static_cast<sqlite_backend*>(self);
-  if (pages >= checkpoint_pages && b->checkpointer_) b->checkpointer_->wake();
+  // Fewer pages than at the last commit: the WAL started over.
+  if (pages < b->wal_pages_) b->finish_at_ = finish_pages;
+  b->wal_pages_ = pages;
+  // Past finish_at_ the writer finishes the job (after_group): a new pass of the checkpointer
+  // would only keep it busy (SQLITE_BUSY).
+  if (pages >= checkpoint_pages && pages < b->finish_at_ && b->checkpointer_) {
+    b->checkpointer_->wake();
+  }
   return SQLITE_OK;
 }
 
@@ -356,6 +360,7 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
       exec(ck.get(), "PRAGMA journal_mode=WAL");  // opens the database: checkpoints need it
       b->checkpointer_ = std::make_unique<checkpointer>(std::move(ck), background);
     }
+    b->finish_at_ = finish_pages;
     sqlite3_wal_hook(w, &sqlite_backend::on_wal, b.get());
 
     b->read_ = connect(SQLITE_OPEN_READWRITE);
@@ -614,6 +619,17 @@ void sqlite_backend::rollback_group() noexcept {
   if (write_ && sqlite3_get_autocommit(write_.get()) == 0) {
     sqlite3_exec(write_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
   }
+}
+
+void sqlite_backend::after_group() noexcept {
+  if (!write_ || wal_pages_ < finish_at_) return;
+  // SQLITE_BUSY at once while the checkpointer is at work: tried again after the next group.
+  // Otherwise it copied what the checkpointer had not, and the next write starts the WAL
+  // over; unless a reader still on old frames kept some from being copied or the WAL from
+  // starting over, and then it waits for more pages before it tries again.
+  const int rc =
+      sqlite3_wal_checkpoint_v2(write_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_BUSY) finish_at_ = wal_pages_ + checkpoint_pages / 4;
 }
 
 void sqlite_backend::close_writer() noexcept {

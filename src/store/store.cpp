@@ -261,6 +261,7 @@ class store_core : public std::enable_shared_from_this<store_core> {
       asio::post(loop_, [self = shared_from_this(), out = run_group(std::move(group))]() mutable {
         self->finish(std::move(out));
       });
+      backend_->after_group();
     }
     backend_->close_writer();
   }

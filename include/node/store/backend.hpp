@@ -103,6 +103,9 @@ class backend {
   virtual core::result<void> commit_group(bool dirty) = 0;
   // Undoes the whole group. Never throws.
   virtual void rollback_group() noexcept = 0;
+  // Writer thread, after a group's outcome has gone to the loop: upkeep that need not delay
+  // that group's callers (the SQLite backend finishes a WAL checkpoint here).
+  virtual void after_group() noexcept {}
   // Called once on the writer thread when it stops.
   virtual void close_writer() noexcept {}
 };

@@ -85,6 +85,7 @@ class sqlite_backend : public backend {
   void rollback_to_savepoint() override;
   core::result<void> commit_group(bool dirty) override;
   void rollback_group() noexcept override;
+  void after_group() noexcept override;
   void close_writer() noexcept override;
 
  private:
@@ -126,6 +127,10 @@ class sqlite_backend : public backend {
   db_ptr write_;
   statements w_;
   std::unique_ptr<checkpointer> checkpointer_;
+  // Writer side: the WAL's pages after the last commit (from the WAL hook), and the size at
+  // which the writer next finishes a checkpoint itself (see commit_group).
+  int wal_pages_ = 0;
+  int finish_at_ = 0;
   // The id counters of next_ids, read once and kept here by the writer: handing out an id
   // costs no statement; commit_group writes the counters that moved before its COMMIT.
   struct id_state {
