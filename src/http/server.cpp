@@ -50,6 +50,22 @@ void append_header(std::string& out, std::string_view name, std::string_view val
   out += "\r\n";
 }
 
+// Splits a request target into its path and its query (still percent-encoded); false when
+// the target is malformed.
+bool split_target(std::string_view raw, std::string& path, std::string_view& query) {
+  const auto qmark = raw.find('?');
+  query = qmark == std::string_view::npos ? "" : raw.substr(qmark + 1);
+  if (core::is_plain_path(raw.substr(0, qmark)) && core::is_valid_query(query)) {
+    path = raw.substr(0, qmark);  // the common case needs no URL parser
+    return true;
+  }
+  auto target = boost::urls::parse_origin_form(raw);
+  if (!target) return false;
+  path = target->encoded_path();
+  query = target->encoded_query();
+  return true;
+}
+
 void append_unsigned(std::string& out, std::size_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
@@ -174,7 +190,7 @@ asio::awaitable<void> server::run_reject(tcp::socket socket) {
   auto alive = alive_;
   auto s = std::make_shared<session>(std::move(socket));
   response res = error_reply(core::unavailable("too many open connections; try again later"));
-  auto op = write_answer(s, res, false, false, 11);
+  auto op = write_answer(s, res);
   co_await std::move(op);
   s->done = true;
   s->timer.cancel();
@@ -220,27 +236,27 @@ void server::on_watch(const session_ptr& s) {
   }
 }
 
+bool server::parse_buffered(session& s, boost::system::error_code& ec) {
+  auto& parser = *s.parser;
+  while (s.buffer.size() > 0) {
+    const std::size_t used = parser.put(s.buffer.data(), ec);
+    s.buffer.consume(used);
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      return false;
+    }
+    if (ec || parser.is_done()) return true;
+    if (used == 0) return false;  // the header is parsed; the body follows in the buffer
+  }
+  return false;
+}
+
 asio::awaitable<boost::system::error_code> server::read_request(const session_ptr& s) {
   auto& parser = *s->parser;
   boost::system::error_code ec;
-  bool watching = false;
+  auto now = clock::now();
+  watch(s, now + opts_.limits.read_timeout, now);
   for (;;) {
-    if (s->buffer.size() > 0) {
-      std::size_t used = parser.put(s->buffer.data(), ec);
-      s->buffer.consume(used);
-      if (ec == bhttp::error::need_more) {
-        ec = {};
-      } else if (ec || parser.is_done()) {
-        break;
-      } else if (used > 0 && s->buffer.size() > 0) {
-        continue;  // the header is parsed; the body follows in the buffer
-      }
-    }
-    if (!watching) {
-      auto now = clock::now();
-      watch(s, now + opts_.limits.read_timeout, now);
-      watching = true;
-    }
     auto [rec, n] = co_await s->socket.async_read_some(s->buffer.prepare(read_chunk), as_result);
     if (rec == asio::error::eof) {
       if (parser.got_some()) {
@@ -255,16 +271,17 @@ asio::awaitable<boost::system::error_code> server::read_request(const session_pt
       break;
     }
     s->buffer.commit(n);
+    if (parse_buffered(*s, ec)) break;
   }
-  if (watching) s->deadline = clock::time_point::max();
+  s->deadline = clock::time_point::max();
   if (s->timed_out && ec == asio::error::operation_aborted) ec = beast::error::timeout;
   co_return ec;
 }
 
-asio::awaitable<boost::system::error_code> server::write_answer(const session_ptr& s,
-                                                                const response& res,
-                                                                bool keep_alive, bool head,
-                                                                unsigned request_version) {
+std::array<asio::const_buffer, 2> server::prepare_answer(const session_ptr& s, const response& res,
+                                                         bool keep_alive, bool head,
+                                                         unsigned request_version,
+                                                         clock::time_point now) {
   std::string& out = s->head;
   out.clear();
   out += "HTTP/1.1 ";
@@ -296,10 +313,15 @@ asio::awaitable<boost::system::error_code> server::write_answer(const session_pt
   out += "\r\n";
 
   s->now = session::phase::writing;
-  auto now = clock::now();
   watch(s, now + opts_.limits.read_timeout, now);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(out), asio::const_buffer()};
   if (!head && !bodiless) buffers[1] = asio::buffer(res.body());
+  return buffers;
+}
+
+asio::awaitable<boost::system::error_code> server::write_answer(const session_ptr& s,
+                                                                const response& res) {
+  auto buffers = prepare_answer(s, res, false, false, 11, clock::now());
   auto [ec, n] = co_await asio::async_write(s->socket, buffers, as_result);
   co_return ec;
 }
@@ -361,11 +383,12 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
   } guard{this, me, s, alive};
 
   const auto& lim = opts_.limits;
+  // The time after the last answer was written (the clock is read three times a request).
+  auto now = clock::now();
   for (;;) {
     s->now = session::phase::idle;
     if (stopping_) break;
     if (s->buffer.size() == 0) {
-      auto now = clock::now();
       watch(s, now + lim.idle_timeout, now);
       auto [ec, n] = co_await s->socket.async_read_some(s->buffer.prepare(read_chunk), as_result);
       if (ec || !*alive) break;
@@ -376,8 +399,13 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
     s->parser->header_limit(static_cast<std::uint32_t>(lim.max_header));
     s->parser->body_limit(lim.max_body);
     s->parser->eager(true);
-    auto ec = co_await read_request(s);
-    if (!*alive) co_return;
+    // Most requests arrive whole in one read: parsed here, without a coroutine of their own.
+    boost::system::error_code ec;
+    if (!parse_buffered(*s, ec)) {
+      auto op = read_request(s);
+      ec = co_await std::move(op);
+      if (!*alive) co_return;
+    }
     if (ec == bhttp::error::end_of_stream) break;
     if (ec) {
       std::optional<core::error> err;
@@ -399,7 +427,7 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
       }
       if (err) {
         response res = error_reply(*err);
-        auto op = write_answer(s, res, false, false, 11);
+        auto op = write_answer(s, res);
         co_await std::move(op);
         if (!*alive) co_return;
         count_request("invalid", nullptr, err->status, {});
@@ -413,7 +441,19 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
     std::string_view route;
     response res;
     try {
-      res = co_await dispatch(req, route);
+      std::string path;
+      std::string_view query;
+      if (!split_target(req.target(), path, query)) {
+        route = "invalid";
+        res = error_reply(core::bad_request("malformed request target"));
+      } else {
+        context ctx(req, std::move(path), query);
+        if (const handler* target = resolve(ctx, route, res)) {
+          // A HEAD answer keeps its body here; prepare_answer sends only its length.
+          auto op = (*target)(ctx);
+          res = co_await std::move(op);
+        }
+      }
     } catch (const core::error_exception& e) {
       res = error_reply(e.err);
     } catch (const std::exception& e) {
@@ -424,10 +464,12 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
     if (!*alive) co_return;
     bool keep = req.keep_alive() && !stopping_;
     bool head = req.method() == bhttp::verb::head;
-    auto wec = co_await write_answer(s, res, keep, head, req.version());
+    auto buffers = prepare_answer(s, res, keep, head, req.version(), clock::now());
+    auto [wec, written] = co_await asio::async_write(s->socket, buffers, as_result);
     if (!*alive) co_return;
 
-    auto took = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started);
+    now = clock::now();
+    auto took = std::chrono::duration_cast<std::chrono::microseconds>(now - started);
     count_request(route, &req, res.result_int(), took);
     if (core::log::enabled(core::log::level::info)) {
       core::log::info(opts_.name + " :" + std::to_string(port_) + " " +
@@ -440,57 +482,39 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
   s->socket.shutdown(tcp::socket::shutdown_send, ec);
 }
 
-asio::awaitable<response> server::dispatch(const request& req, std::string_view& route) {
-  const std::string_view raw = req.target();
-  const auto qmark = raw.find('?');
-  std::string_view encoded_query = qmark == std::string_view::npos ? "" : raw.substr(qmark + 1);
-  std::string path;
-  if (core::is_plain_path(raw.substr(0, qmark)) && core::is_valid_query(encoded_query)) {
-    path = raw.substr(0, qmark);  // the common case needs no URL parser
-  } else {
-    auto target = boost::urls::parse_origin_form(raw);
-    if (!target) {
-      route = "invalid";
-      co_return error_reply(core::bad_request("malformed request target"));
-    }
-    path = target->encoded_path();
-    encoded_query = target->encoded_query();
-  }
-  context ctx(req, path, encoded_query);
-
+const handler* server::resolve(context& ctx, std::string_view& route, response& ready) const {
+  const request& req = ctx.raw();
+  const std::string& path = ctx.path();
   if (req.method() == bhttp::verb::options) {
     route = "OPTIONS";
     std::string allow = routes_.allowed(path);
-    response res{bhttp::status::no_content, 11};
-    res.set(bhttp::field::allow, allow.empty() ? "OPTIONS" : allow);
-    res.set(bhttp::field::access_control_allow_methods,
-            allow.empty() ? "GET, POST, PUT, DELETE, OPTIONS" : allow);
+    ready = response{bhttp::status::no_content, 11};
+    ready.set(bhttp::field::allow, allow.empty() ? "OPTIONS" : allow);
+    ready.set(bhttp::field::access_control_allow_methods,
+              allow.empty() ? "GET, POST, PUT, DELETE, OPTIONS" : allow);
     std::string_view asked = ctx.header("Access-Control-Request-Headers");
-    res.set(bhttp::field::access_control_allow_headers,
-            asked.empty() ? "Content-Type, Authorization, Idempotency-Key" : asked);
-    res.set(bhttp::field::access_control_max_age, "600");
-    co_return res;
+    ready.set(bhttp::field::access_control_allow_headers,
+              asked.empty() ? "Content-Type, Authorization, Idempotency-Key" : asked);
+    ready.set(bhttp::field::access_control_max_age, "600");
+    return nullptr;
   }
 
   bool head = req.method() == bhttp::verb::head;
   auto m = routes_.find(head ? bhttp::verb::get : req.method(), path, ctx);
   route = m.route;
-  if (m.target == nullptr) {
-    if (m.path_known) {
-      response res = error_reply({405,
-                                  "method_not_allowed",
-                                  std::string(req.method_string()) + " is not allowed on " + path +
-                                      "; allowed: " + m.allow,
-                                  {}});
-      res.set(bhttp::field::allow, m.allow);
-      co_return res;
-    }
-    co_return error_reply(
+  if (m.target != nullptr) return m.target;
+  if (m.path_known) {
+    ready = error_reply(
+        {405,
+         "method_not_allowed",
+         std::string(req.method_string()) + " is not allowed on " + path + "; allowed: " + m.allow,
+         {}});
+    ready.set(bhttp::field::allow, m.allow);
+  } else {
+    ready = error_reply(
         core::not_found("no route for " + std::string(req.method_string()) + " " + path));
   }
-  // A HEAD answer keeps its body here; write_answer sends only its length.
-  response res = co_await (*m.target)(ctx);
-  co_return res;
+  return nullptr;
 }
 
 void server::stop(std::function<void()> done) {

@@ -9,6 +9,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -62,13 +63,23 @@ class server {
   asio::awaitable<void> run_accept();
   asio::awaitable<void> run_session(tcp::socket socket);
   asio::awaitable<void> run_reject(tcp::socket socket);
-  // Reads one request into the session's parser, from what is buffered, then the socket.
+  // Feeds what the session has buffered to its parser; true when the request is whole or
+  // cannot be (then `ec` says why), false when more must be read.
+  static bool parse_buffered(session& s, boost::system::error_code& ec);
+  // Reads the rest of a request from the socket into the session's parser.
   asio::awaitable<boost::system::error_code> read_request(const session_ptr& s);
-  // Writes an answer: the status line and headers serialized by write_head, then the body.
-  asio::awaitable<boost::system::error_code> write_answer(const session_ptr& s, const response& res,
-                                                          bool keep_alive, bool head,
-                                                          unsigned request_version);
-  asio::awaitable<response> dispatch(const request& req, std::string_view& route);
+  // Serializes an answer's status line and headers into the session, watches the write from
+  // `now`, and returns what to send: the head, then the body (none for HEAD or a status
+  // without one).
+  std::array<asio::const_buffer, 2> prepare_answer(const session_ptr& s, const response& res,
+                                                   bool keep_alive, bool head,
+                                                   unsigned request_version, clock::time_point now);
+  // Writes an answer that closes the connection (errors before a request, refusals).
+  asio::awaitable<boost::system::error_code> write_answer(const session_ptr& s,
+                                                          const response& res);
+  // The handler of a request, or null with the answer that needs none (OPTIONS, 404, 405)
+  // in `ready`; `route` names the matched route for metrics.
+  const handler* resolve(context& ctx, std::string_view& route, response& ready) const;
   // One timer per connection watches the deadline of what the connection is doing (waiting
   // for a request, reading one, writing an answer): moving a deadline later costs no timer
   // operation, so a kept-alive request touches no timer at all.
