@@ -78,17 +78,17 @@ class node_instance {
 
  private:
   void add_common_routes() {
-    router_.add(bhttp::verb::get, "/", [this](http::context&) { return hello(); });
-    router_.add(bhttp::verb::get, "/health", [this](http::context&) { return health(); });
-    router_.add(bhttp::verb::get, "/metrics", [this](http::context&) { return metrics(); });
+    router_.add_sync(bhttp::verb::get, "/", [this](http::context&) { return hello(); });
+    router_.add_sync(bhttp::verb::get, "/health", [this](http::context&) { return health(); });
+    router_.add_sync(bhttp::verb::get, "/metrics", [this](http::context&) { return metrics(); });
   }
 
-  asio::awaitable<http::response> hello() {
-    co_return http::json_reply(
+  http::response hello() {
+    return http::json_reply(
         core::json::object{{"message", "Hello, World!"}, {"role", cfg_.role}, {"node", address_}});
   }
 
-  asio::awaitable<http::response> health() {
+  http::response health() {
     core::json::object out{{"status", "ok"}, {"role", cfg_.role}, {"node", address_}};
     bool ok = role_->health(out);
     if (store_) {
@@ -105,12 +105,12 @@ class node_instance {
     } else if (!ok && out["status"] == "ok") {
       out["status"] = "unavailable";
     }
-    co_return http::json_reply(ok ? bhttp::status::ok : bhttp::status::service_unavailable, out);
+    return http::json_reply(ok ? bhttp::status::ok : bhttp::status::service_unavailable, out);
   }
 
-  asio::awaitable<http::response> metrics() {
-    co_return http::text_reply(bhttp::status::ok, "text/plain; version=0.0.4; charset=utf-8",
-                               metrics_.render());
+  http::response metrics() {
+    return http::text_reply(bhttp::status::ok, "text/plain; version=0.0.4; charset=utf-8",
+                            metrics_.render());
   }
 
   asio::any_io_executor ex_;

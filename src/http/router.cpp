@@ -89,12 +89,27 @@ bool is_parameter(std::string_view segment) {
 }  // namespace
 
 void router::add(bhttp::verb method, std::string pattern, handler h) {
-  for (const auto& r : routes_) {
-    if (r.method == method && r.pattern == pattern) {
-      throw std::logic_error("route registered twice: " + pattern);
+  add_route(route{method, std::move(pattern), {}, std::move(h), {}});
+}
+
+void router::add_sync(bhttp::verb method, std::string pattern, sync_handler h) {
+  add_route(route{method, std::move(pattern), {}, {}, std::move(h)});
+}
+
+void router::set_target(match& m, const route& r) {
+  if (r.sync) {
+    m.sync_target = &r.sync;
+  } else {
+    m.target = &r.h;
+  }
+}
+
+void router::add_route(route r) {
+  for (const auto& other : routes_) {
+    if (other.method == r.method && other.pattern == r.pattern) {
+      throw std::logic_error("route registered twice: " + r.pattern);
     }
   }
-  route r{method, std::move(pattern), {}, std::move(h)};
   r.literal = true;
   for (auto s : split(r.pattern)) {
     r.segments.emplace_back(s);
@@ -128,7 +143,7 @@ router::match router::find(bhttp::verb method, std::string_view path, context& c
   for (const auto& r : routes_) {
     if (r.literal && r.method == method && r.pattern == path) {
       ctx.params_.clear();
-      m.target = &r.h;
+      set_target(m, r);
       m.route = r.pattern;
       m.path_known = true;
       return m;
@@ -155,7 +170,7 @@ router::match router::find(bhttp::verb method, std::string_view path, context& c
   if (best != nullptr) {
     ctx.params_.clear();
     matches(*best, segs, &ctx.params_);
-    m.target = &best->h;
+    set_target(m, *best);
     m.route = best->pattern;
     return m;
   }

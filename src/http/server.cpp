@@ -448,9 +448,12 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
         res = error_reply(core::bad_request("malformed request target"));
       } else {
         context ctx(req, std::move(path), query);
-        if (const handler* target = resolve(ctx, route, res)) {
-          // A HEAD answer keeps its body here; prepare_answer sends only its length.
-          auto op = (*target)(ctx);
+        // A HEAD answer keeps its body here; prepare_answer sends only its length.
+        auto m = resolve(ctx, route, res);
+        if (m.sync_target != nullptr) {
+          res = (*m.sync_target)(ctx);
+        } else if (m.target != nullptr) {
+          auto op = (*m.target)(ctx);
           res = co_await std::move(op);
         }
       }
@@ -482,7 +485,7 @@ asio::awaitable<void> server::run_session(tcp::socket socket) {
   s->socket.shutdown(tcp::socket::shutdown_send, ec);
 }
 
-const handler* server::resolve(context& ctx, std::string_view& route, response& ready) const {
+router::match server::resolve(context& ctx, std::string_view& route, response& ready) const {
   const request& req = ctx.raw();
   const std::string& path = ctx.path();
   if (req.method() == bhttp::verb::options) {
@@ -496,13 +499,13 @@ const handler* server::resolve(context& ctx, std::string_view& route, response& 
     ready.set(bhttp::field::access_control_allow_headers,
               asked.empty() ? "Content-Type, Authorization, Idempotency-Key" : asked);
     ready.set(bhttp::field::access_control_max_age, "600");
-    return nullptr;
+    return {};
   }
 
   bool head = req.method() == bhttp::verb::head;
   auto m = routes_.find(head ? bhttp::verb::get : req.method(), path, ctx);
   route = m.route;
-  if (m.target != nullptr) return m.target;
+  if (m.matched()) return m;
   if (m.path_known) {
     ready = error_reply(
         {405,
@@ -514,7 +517,7 @@ const handler* server::resolve(context& ctx, std::string_view& route, response& 
     ready = error_reply(
         core::not_found("no route for " + std::string(req.method_string()) + " " + path));
   }
-  return nullptr;
+  return m;
 }
 
 void server::stop(std::function<void()> done) {

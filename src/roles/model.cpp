@@ -63,17 +63,17 @@ class model_role final : public role {
 
   void add_routes(http::router& r) override {
     using bhttp::verb;
-    r.add(verb::get, "/predict", [this](context& c) { return predict_query(c); });
-    r.add(verb::post, "/predict", [this](context& c) { return predict_batch(c); });
-    r.add(verb::get, "/info", [this](context&) { return info(); });
+    r.add_sync(verb::get, "/predict", [this](context& c) { return predict_query(c); });
+    r.add_sync(verb::post, "/predict", [this](context& c) { return predict_batch(c); });
+    r.add_sync(verb::get, "/info", [this](context&) { return info(); });
 
-    r.add(verb::get, "/v2", [this](context&) { return v2_server(); });
-    r.add(verb::get, "/v2/health/live", [this](context&) { return v2_live(); });
-    r.add(verb::get, "/v2/health/ready", [this](context&) { return v2_ready(); });
+    r.add_sync(verb::get, "/v2", [this](context&) { return v2_server(); });
+    r.add_sync(verb::get, "/v2/health/live", [this](context&) { return v2_live(); });
+    r.add_sync(verb::get, "/v2/health/ready", [this](context&) { return v2_ready(); });
     for (std::string base : {"/v2/models/{name}", "/v2/models/{name}/versions/{version}"}) {
-      r.add(verb::get, base, [this](context& c) { return v2_metadata(c); });
-      r.add(verb::get, base + "/ready", [this](context& c) { return v2_model_ready(c); });
-      r.add(verb::post, base + "/infer", [this](context& c) { return v2_infer(c); });
+      r.add_sync(verb::get, base, [this](context& c) { return v2_metadata(c); });
+      r.add_sync(verb::get, base + "/ready", [this](context& c) { return v2_model_ready(c); });
+      r.add_sync(verb::post, base + "/infer", [this](context& c) { return v2_infer(c); });
     }
   }
 
@@ -136,27 +136,27 @@ class model_role final : public role {
     return json::object{{"model", cfg_.model_id}, {"algorithm", cfg_.algorithm}};
   }
 
-  asio::awaitable<response> predict_query(context& c) {
+  response predict_query(context& c) {
     // The query read undecoded, the row and the prediction into buffers kept across
     // requests (nothing here suspends, and only the loop thread runs it).
     auto read = ml::row_from_query(*data_, c.encoded_query(), row_);
-    if (!read) co_return http::error_reply(read.error());
+    if (!read) return http::error_reply(read.error());
     const auto start = clock_type::now();
     ml::predict_row(*clf_, row_, prediction_);
     get_series_->record(start, 1);
-    co_return http::json_text_reply(bhttp::status::ok, writer_.write(prediction_));
+    return http::json_text_reply(bhttp::status::ok, writer_.write(prediction_));
   }
 
-  asio::awaitable<response> predict_batch(context& c) {
+  response predict_batch(context& c) {
     auto body = c.json_body();
-    if (!body) co_return http::error_reply(body.error());
+    if (!body) return http::error_reply(body.error());
     auto rows = ml::rows_from_instances(*data_, *body, cfg_.max_batch);
-    if (!rows) co_return http::error_reply(rows.error());
+    if (!rows) return http::error_reply(rows.error());
     auto preds = predict_rows(*rows, *post_series_);
-    co_return http::json_text_reply(bhttp::status::ok, writer_.write_batch(preds));
+    return http::json_text_reply(bhttp::status::ok, writer_.write_batch(preds));
   }
 
-  asio::awaitable<response> info() {
+  response info() {
     const auto& d = *data_;
     json::object out = answer_head();
     out["dataset"] = d.name;
@@ -186,7 +186,7 @@ class model_role final : public role {
     out["params"] = json::object{
         {"trees", cfg_.trees}, {"max_depth", cfg_.max_depth}, {"k", cfg_.k}, {"seed", cfg_.seed}};
     out["max_batch"] = cfg_.max_batch;
-    co_return http::json_reply(out);
+    return http::json_reply(out);
   }
 
   // --- KServe V2 -----------------------------------------------------------------------------
@@ -211,35 +211,33 @@ class model_role final : public role {
     return std::nullopt;
   }
 
-  asio::awaitable<response> v2_server() {
-    co_return http::json_reply(
+  response v2_server() {
+    return http::json_reply(
         json::object{{"name", "node"}, {"version", "0.1.0"}, {"extensions", json::array{}}});
   }
 
-  asio::awaitable<response> v2_live() { co_return http::json_reply(json::object{{"live", true}}); }
+  response v2_live() { return http::json_reply(json::object{{"live", true}}); }
 
-  asio::awaitable<response> v2_ready() {
-    co_return http::json_reply(json::object{{"ready", true}});
+  response v2_ready() { return http::json_reply(json::object{{"ready", true}}); }
+
+  response v2_metadata(context& c) {
+    if (auto e = v2_unknown_model(c)) return v2_error(*e);
+    return http::json_reply(ml::v2::model_metadata(cfg_.model_id, cfg_.algorithm, *data_));
   }
 
-  asio::awaitable<response> v2_metadata(context& c) {
-    if (auto e = v2_unknown_model(c)) co_return v2_error(*e);
-    co_return http::json_reply(ml::v2::model_metadata(cfg_.model_id, cfg_.algorithm, *data_));
+  response v2_model_ready(context& c) {
+    if (auto e = v2_unknown_model(c)) return v2_error(*e);
+    return http::json_reply(json::object{{"name", cfg_.model_id}, {"ready", true}});
   }
 
-  asio::awaitable<response> v2_model_ready(context& c) {
-    if (auto e = v2_unknown_model(c)) co_return v2_error(*e);
-    co_return http::json_reply(json::object{{"name", cfg_.model_id}, {"ready", true}});
-  }
-
-  asio::awaitable<response> v2_infer(context& c) {
-    if (auto e = v2_unknown_model(c)) co_return v2_error(*e);
+  response v2_infer(context& c) {
+    if (auto e = v2_unknown_model(c)) return v2_error(*e);
     auto body = c.json_body();
-    if (!body) co_return v2_error(body.error());
+    if (!body) return v2_error(body.error());
     auto req = ml::v2::parse_infer(*data_, *body, cfg_.max_batch);
-    if (!req) co_return v2_error(req.error());
+    if (!req) return v2_error(req.error());
     auto preds = predict_rows(req->rows, *infer_series_);
-    co_return http::json_reply(ml::v2::infer_response(cfg_.model_id, *data_, *req, preds));
+    return http::json_reply(ml::v2::infer_response(cfg_.model_id, *data_, *req, preds));
   }
 
   const app::model_config& cfg_;

@@ -51,10 +51,10 @@ class registry_role final : public role {
 
   void add_routes(http::router& r) override {
     using bhttp::verb;
-    r.add(verb::get, "/getServer", [this](context& c) { return get_server(c); });
-    r.add(verb::get, "/servers", [this](context& c) { return list_servers(c); });
+    r.add_sync(verb::get, "/getServer", [this](context& c) { return get_server(c); });
+    r.add_sync(verb::get, "/servers", [this](context& c) { return list_servers(c); });
     r.add(verb::post, "/servers", [this](context& c) { return add_server(c); });
-    r.add(verb::get, "/servers/{server}", [this](context& c) { return server_status(c); });
+    r.add_sync(verb::get, "/servers/{server}", [this](context& c) { return server_status(c); });
     r.add(verb::delete_, "/servers/{server}", [this](context& c) { return remove_server(c); });
   }
 
@@ -196,31 +196,31 @@ class registry_role final : public role {
     return v;
   }
 
-  asio::awaitable<response> get_server(context&) {
+  response get_server(context&) {
     auto server = pool_.next();
     if (!server) {
-      co_return http::json_reply(bhttp::status::service_unavailable,
-                                 core::json::object{{"code", 503}, {"error", "no healthy server"}});
+      return http::json_reply(bhttp::status::service_unavailable,
+                              core::json::object{{"code", 503}, {"error", "no healthy server"}});
     }
     // The hottest route of the registry: written without a JSON tree.
     std::string body = R"({"code":200,"server":)";
     core::append_json_string(body, *server);
     body += '}';
-    co_return http::json_text_reply(bhttp::status::ok, std::move(body));
+    return http::json_text_reply(bhttp::status::ok, std::move(body));
   }
 
-  asio::awaitable<response> list_servers(context&) {
+  response list_servers(context&) {
     core::json::array out;
     for (const auto& s : pool_.list(std::chrono::steady_clock::now())) {
       out.push_back(status_json(s));
     }
-    co_return http::json_reply(out);
+    return http::json_reply(out);
   }
 
-  asio::awaitable<response> server_status(context& c) {
+  response server_status(context& c) {
     auto s = pool_.status(c.param("server"), std::chrono::steady_clock::now());
-    if (!s) co_return http::error_reply(s.error());
-    co_return http::json_reply(status_json(*s));
+    if (!s) return http::error_reply(s.error());
+    return http::json_reply(status_json(*s));
   }
 
   // POST /servers {"server":"host:port"}: 201 once the registration is durable.

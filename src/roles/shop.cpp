@@ -24,19 +24,19 @@ class shop_role final : public role {
 
   void add_routes(http::router& r) override {
     using bhttp::verb;
-    r.add(verb::get, "/products", [this](context& c) { return list_products(c); });
+    r.add_sync(verb::get, "/products", [this](context& c) { return list_products(c); });
     r.add(verb::post, "/products", [this](context& c) { return create_product(c); });
-    r.add(verb::get, "/products/{id}", [this](context& c) { return get_product(c); });
+    r.add_sync(verb::get, "/products/{id}", [this](context& c) { return get_product(c); });
     r.add(verb::put, "/products/{id}", [this](context& c) { return update_product(c); });
     r.add(verb::delete_, "/products/{id}", [this](context& c) { return delete_product(c); });
     r.add(verb::post, "/orders", [this](context& c) { return place_order(c); });
-    r.add(verb::get, "/orders/{userId}", [this](context& c) { return user_orders(c); });
-    r.add(verb::get, "/cart/{userId}", [this](context& c) { return view_cart(c); });
+    r.add_sync(verb::get, "/orders/{userId}", [this](context& c) { return user_orders(c); });
+    r.add_sync(verb::get, "/cart/{userId}", [this](context& c) { return view_cart(c); });
     r.add(verb::post, "/cart/{userId}", [this](context& c) { return add_to_cart(c); });
     r.add(verb::delete_, "/cart/{userId}/item/{productId}",
           [this](context& c) { return remove_from_cart(c); });
-    r.add(verb::get, "/ui/", [this](context& c) { return ui_page(c); });
-    r.add(verb::get, "/ui/config.json", [this](context&) { return ui_config(); });
+    r.add_sync(verb::get, "/ui/", [this](context& c) { return ui_page(c); });
+    r.add_sync(verb::get, "/ui/config.json", [this](context&) { return ui_config(); });
   }
 
   void start() override {
@@ -79,18 +79,18 @@ class shop_role final : public role {
     }
   }
 
-  asio::awaitable<response> list_products(context& c) {
+  response list_products(context& c) {
     auto category = c.query("category");
     auto in_stock = c.query("inStock");
     auto r =
         shop::list_products(store_->list(shop::products_collection),
                             category ? std::optional<std::string_view>(*category) : std::nullopt,
                             in_stock ? std::optional<std::string_view>(*in_stock) : std::nullopt);
-    co_return http::reply(r);
+    return http::reply(r);
   }
 
-  asio::awaitable<response> get_product(context& c) {
-    co_return http::reply(shop::get_product(reader(), c.param("id")));
+  response get_product(context& c) {
+    return http::reply(shop::get_product(reader(), c.param("id")));
   }
 
   asio::awaitable<response> create_product(context& c) {
@@ -138,13 +138,13 @@ class shop_role final : public role {
     co_return res;
   }
 
-  asio::awaitable<response> user_orders(context& c) {
-    co_return http::reply(
+  response user_orders(context& c) {
+    return http::reply(
         shop::orders_for_user(store_->list(shop::orders_collection), c.param("userId")));
   }
 
-  asio::awaitable<response> view_cart(context& c) {
-    co_return http::reply(shop::view_cart(reader(), c.param("userId")));
+  response view_cart(context& c) {
+    return http::reply(shop::view_cart(reader(), c.param("userId")));
   }
 
   asio::awaitable<response> add_to_cart(context& c) {
@@ -164,21 +164,21 @@ class shop_role final : public role {
   }
 
   // "/ui" and "/ui/" match the same route; the page needs the slash for relative links.
-  asio::awaitable<response> ui_page(context& c) {
+  response ui_page(context& c) {
     if (c.path().empty() || c.path().back() != '/') {
       response res{bhttp::status::moved_permanently, 11};
       res.set(bhttp::field::location, "/ui/");
       res.set(bhttp::field::content_type, http::json_content_type);
       res.body() = R"({"message":"the shop's page is at /ui/"})";
-      co_return res;
+      return res;
     }
-    co_return http::text_reply(bhttp::status::ok, "text/html; charset=utf-8", shop_ui_html);
+    return http::text_reply(bhttp::status::ok, "text/html; charset=utf-8", shop_ui_html);
   }
 
   // What the page needs to know: the registry to ask for a shop (null: call this node).
-  asio::awaitable<response> ui_config() {
+  response ui_config() {
     const auto& url = ctx_.config.shop.registry_url;
-    co_return http::json_reply(
+    return http::json_reply(
         core::json::object{{"registry", url.empty() ? json(nullptr) : json(url)}});
   }
 

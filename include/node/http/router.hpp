@@ -53,19 +53,26 @@ class context {
 };
 
 using handler = std::function<asio::awaitable<response>(context&)>;
+// A handler that answers without suspending (no I/O, no store write): the server calls it
+// directly, without a coroutine frame of its own.
+using sync_handler = std::function<response(context&)>;
 
 class router {
  public:
   // Registers a route. Pattern segments in braces are parameters; a parameter matches one
   // non-empty segment. Registering the same method and pattern twice is a bug (throws).
   void add(boost::beast::http::verb method, std::string pattern, handler h);
+  void add_sync(boost::beast::http::verb method, std::string pattern, sync_handler h);
 
   struct match {
-    const handler* target = nullptr;  // null when nothing matched
+    // The matched route's handler, one of the two; both null when nothing matched.
+    const handler* target = nullptr;
+    const sync_handler* sync_target = nullptr;
     std::string_view
         route;  // the pattern (lives as long as the router), for metrics; "unmatched" when none
     std::string allow;        // for 405: "GET, POST"
     bool path_known = false;  // some route has this path (405 rather than 404)
+    bool matched() const { return target != nullptr || sync_target != nullptr; }
   };
   // Matches a decoded path; fills ctx.params_ on success.
   match find(boost::beast::http::verb method, std::string_view path, context& ctx) const;
@@ -77,9 +84,12 @@ class router {
     boost::beast::http::verb method;
     std::string pattern;
     std::vector<std::string> segments;
-    handler h;
+    handler h;  // one of the two is set
+    sync_handler sync;
     bool literal = false;  // no parameter segment: matches only its own pattern text
   };
+  void add_route(route r);
+  static void set_target(match& m, const route& r);
   using segments = boost::container::small_vector<std::string_view, 8>;
   static segments split(std::string_view path);
   static bool matches(const route& r, const segments& segs,

@@ -77,9 +77,9 @@ class server {
   // Writes an answer that closes the connection (errors before a request, refusals).
   asio::awaitable<boost::system::error_code> write_answer(const session_ptr& s,
                                                           const response& res);
-  // The handler of a request, or null with the answer that needs none (OPTIONS, 404, 405)
-  // in `ready`; `route` names the matched route for metrics.
-  const handler* resolve(context& ctx, std::string_view& route, response& ready) const;
+  // The route of a request: its handler, or none with the answer that needs none (OPTIONS,
+  // 404, 405) in `ready`; `route` names the matched route for metrics.
+  router::match resolve(context& ctx, std::string_view& route, response& ready) const;
   // One timer per connection watches the deadline of what the connection is doing (waiting
   // for a request, reading one, writing an answer): moving a deadline later costs no timer
   // operation, so a kept-alive request touches no timer at all.

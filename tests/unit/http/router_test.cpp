@@ -136,3 +136,37 @@ TEST_CASE("router: query parameters are decoded and the first one wins", "[unit]
   CHECK_FALSE(c.query("b").has_value());
   CHECK(c.encoded_query() == "a=1&na%6De=x%20y+z&name=2&flag");
 }
+
+TEST_CASE("router: a route that answers without suspending matches like any other", "[unit]") {
+  http::router r;
+  r.add(verb::get, "/products/{id}", tag("async"));
+  r.add_sync(verb::get, "/products/{id}/stock",
+             [](http::context& c) { return http::json_reply(core::json::value(c.param("id"))); });
+  r.add_sync(verb::get, "/health", [](http::context&) { return http::json_reply(nullptr); });
+  fixture f;
+
+  auto m = r.find(verb::get, "/products/7/stock", f.ctx);
+  CHECK(m.matched());
+  CHECK(m.target == nullptr);
+  REQUIRE(m.sync_target != nullptr);
+  CHECK(m.route == "/products/{id}/stock");
+  CHECK((*m.sync_target)(f.ctx).body() == R"("7")");
+
+  m = r.find(verb::get, "/health", f.ctx);
+  CHECK(m.sync_target != nullptr);
+  CHECK(m.target == nullptr);
+
+  m = r.find(verb::get, "/products/7", f.ctx);
+  CHECK(m.target != nullptr);
+  CHECK(m.sync_target == nullptr);
+
+  auto wrong = r.find(verb::post, "/health", f.ctx);
+  CHECK_FALSE(wrong.matched());
+  CHECK(wrong.allow == "GET, OPTIONS");
+
+  // One route per method and pattern, whichever kind registered it first.
+  CHECK_THROWS_AS(r.add(verb::get, "/health", tag("again")), std::logic_error);
+  CHECK_THROWS_AS(
+      r.add_sync(verb::get, "/products/{id}", [](http::context&) { return http::response{}; }),
+      std::logic_error);
+}
