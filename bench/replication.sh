@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Replication benchmark: durable POST /orders (bench/orders.lua) at 32 connections on the plain
-# shop, mirror-shop (remote mirror: a replica shop), async-replica (1000 ms interval, local
+# shop, mirror-shop (remote mirror: a replica shop), mirror-shop with a local sqlite mirror (as
+# the workshop's mirrored shop, there with JSON files), async-replica (1000 ms interval, local
 # sqlite secondary) and async-replica with a remote secondary (a replica shop), alternating in
 # the same run, plus nginx as the house reference, with the CPU time per request of each
 # (mirror-shop's and the remote async's count their replica's); then async-replica's shipping
@@ -23,6 +24,10 @@ mirror_pid=$NODE_PID
 bench_node --role=mirror-shop --store="sqlite:$BENCH_TMP/primary.db" --seed-demo=false --mirror="$mirror"
 mirrored=$NODE_URL
 mirrored_pid=$NODE_PID
+bench_node --role=mirror-shop --store="sqlite:$BENCH_TMP/primary-local.db" --seed-demo=false \
+  --mirror="sqlite:$BENCH_TMP/mirror-local.db"
+mirrored_local=$NODE_URL
+mirrored_local_pid=$NODE_PID
 bench_node --role=async-replica --store="sqlite:$BENCH_TMP/async.db" --seed-demo=false \
   --replica="sqlite:$BENCH_TMP/secondary.db" --replication-interval-ms=1000
 async=$NODE_URL
@@ -34,22 +39,25 @@ bench_node --role=async-replica --store="sqlite:$BENCH_TMP/async-remote.db" --se
   --replica="$secondary" --replication-interval-ms=1000
 async_remote=$NODE_URL
 async_remote_pid=$NODE_PID
-for url in "$shop" "$mirrored" "$async" "$async_remote"; do
+for url in "$shop" "$mirrored" "$mirrored_local" "$async" "$async_remote"; do
   bench_seed_products "$url" "$ORDER_PRODUCTS"
 done
 
 echo "# POST /orders, durable"
 bench_target shop "$shop/orders" "$BENCH_ORDERS_LUA" "$shop_pid"
 bench_target mirror-shop "$mirrored/orders" "$BENCH_ORDERS_LUA" "$mirrored_pid $mirror_pid"
+bench_target mirror-local "$mirrored_local/orders" "$BENCH_ORDERS_LUA" "$mirrored_local_pid"
 bench_target async-replica "$async/orders" "$BENCH_ORDERS_LUA" "$async_pid"
 bench_target async-remote "$async_remote/orders" "$BENCH_ORDERS_LUA" "$async_remote_pid $secondary_pid"
 bench_target nginx "$NGINX_URL/" "" "$NGINX_PIDS"
 bench_rounds 32 "$SECS" "$ROUNDS"
 s=${MED_RPS[shop]}
 m=${MED_RPS[mirror-shop]}
+l=${MED_RPS[mirror-local]}
 a=${MED_RPS[async-replica]}
 r=${MED_RPS[async-remote]}
 echo "== shop $s req/s, mirror-shop $m req/s ($(bench_ratio "$m" "$s")x, target >= 0.7x)," \
+  "with a local mirror $l req/s ($(bench_ratio "$l" "$s")x)," \
   "async-replica $a req/s ($(bench_ratio "$a" "$s")x, target >= 0.95x), with a remote" \
   "secondary $r req/s ($(bench_ratio "$r" "$s")x); nginx ${MED_RPS[nginx]} req/s"
 curl -fs "$mirrored/replication/status"; echo
