@@ -86,11 +86,16 @@ class shop_role final : public role {
         shop::list_products(store_->list(shop::products_collection),
                             category ? std::optional<std::string_view>(*category) : std::nullopt,
                             in_stock ? std::optional<std::string_view>(*in_stock) : std::nullopt);
-    return http::reply(r);
+    return text_reply(std::move(r));
   }
 
   response get_product(context& c) {
-    return http::reply(shop::get_product(reader(), c.param("id")));
+    return text_reply(shop::get_product(reader(), c.param("id")));
+  }
+
+  static response text_reply(core::result<std::string> r) {
+    if (!r) return http::error_reply(r.error());
+    return http::json_text_reply(bhttp::status::ok, std::move(*r));
   }
 
   asio::awaitable<response> create_product(context& c) {

@@ -17,61 +17,53 @@ core::result<json::string> text_field(const json::value& v, std::string_view fie
                                       std::size_t max_bytes, bool need_text) {
   const std::string name(field);
   const json::string* s = v.if_string();
-  if (s == nullptr)
-    return core::bad_request(name + " must be a string", name);
+  if (s == nullptr) return core::bad_request(name + " must be a string", name);
   if (s->size() > max_bytes) {
     return core::bad_request(name + " must be at most " + std::to_string(max_bytes) + " bytes",
                              name);
   }
   bool blank =
       std::all_of(s->begin(), s->end(), [](unsigned char c) { return std::isspace(c) != 0; });
-  if (need_text && blank)
-    return core::bad_request(name + " must not be empty", name);
+  if (need_text && blank) return core::bad_request(name + " must not be empty", name);
   return *s;
 }
 
 // The stored fields of a body; `create` requires name and price and fills defaults.
 core::result<json::object> validate_fields(const json::value& body, bool create) {
   const json::object* o = body.if_object();
-  if (o == nullptr)
-    return core::bad_request("the body must be a JSON object");
+  if (o == nullptr) return core::bad_request("the body must be a JSON object");
   json::object out;
   if (const json::value* v = o->if_contains("name")) {
     auto name = text_field(*v, "name", max_name_length, true);
-    if (!name)
-      return name.error();
+    if (!name) return name.error();
     out["name"] = std::move(*name);
   } else if (create) {
     return core::bad_request("name is required", "name");
   }
   if (const json::value* v = o->if_contains("description")) {
     auto description = text_field(*v, "description", max_description_length, false);
-    if (!description)
-      return description.error();
+    if (!description) return description.error();
     out["description"] = std::move(*description);
   } else if (create) {
     out["description"] = "";
   }
   if (const json::value* v = o->if_contains("price")) {
     auto cents = parse_price(*v, "price");
-    if (!cents)
-      return cents.error();
+    if (!cents) return cents.error();
     out["price_cents"] = *cents;
   } else if (create) {
     return core::bad_request("price is required", "price");
   }
   if (const json::value* v = o->if_contains("category")) {
     auto category = text_field(*v, "category", max_category_length, true);
-    if (!category)
-      return category.error();
+    if (!category) return category.error();
     out["category"] = std::move(*category);
   } else if (create) {
     out["category"] = default_category;
   }
   if (const json::value* v = o->if_contains("stock")) {
     auto stock = parse_integer(*v, "stock", 0, max_stock);
-    if (!stock)
-      return stock.error();
+    if (!stock) return stock.error();
     out["stock"] = *stock;
   } else if (create) {
     out["stock"] = 0;
@@ -85,17 +77,32 @@ core::error product_not_found(std::uint64_t id) {
 
 }  // namespace
 
+void append_product_api(std::string& out, std::string_view id, const json::object& doc) {
+  const auto text = [&](std::string_view key) {
+    const json::value* v = doc.if_contains(key);
+    core::append_json_string(out, v != nullptr && v->is_string() ? std::string_view(v->get_string())
+                                                                 : std::string_view());
+  };
+  const std::int64_t stock = stored_int(doc, "stock");
+  out += R"({"id":)";
+  out += core::to_json(id_value(id));
+  out += R"(,"name":)";
+  text("name");
+  out += R"(,"description":)";
+  text("description");
+  out += R"(,"price":)";
+  core::append_json_number(out, cents_to_json(stored_int(doc, "price_cents")).as_double());
+  out += R"(,"category":)";
+  text("category");
+  out += R"(,"stock":)";
+  core::append_json_integer(out, stock);
+  out += stock > 0 ? R"(,"inStock":true})" : R"(,"inStock":false})";
+}
+
 json::value product_to_api(std::string_view id, const json::object& doc) {
-  std::int64_t stock = stored_int(doc, "stock");
-  json::object o;
-  o["id"] = id_value(id);
-  o["name"] = stored_string(doc, "name");
-  o["description"] = stored_string(doc, "description");
-  o["price"] = cents_to_json(stored_int(doc, "price_cents"));
-  o["category"] = stored_string(doc, "category");
-  o["stock"] = stock;
-  o["inStock"] = stock > 0;
-  return o;
+  std::string text;
+  append_product_api(text, id, doc);
+  return json::parse(text);
 }
 
 core::result<json::object> validate_create(const json::value& body) {
@@ -109,8 +116,7 @@ core::result<json::object> validate_update(const json::value& body) {
 core::result<product_filter> parse_filters(std::optional<std::string_view> category,
                                            std::optional<std::string_view> in_stock) {
   product_filter filter;
-  if (category && !category->empty())
-    filter.category = std::string(*category);
+  if (category && !category->empty()) filter.category = std::string(*category);
   if (in_stock) {
     if (*in_stock == "true") {
       filter.in_stock = true;
@@ -123,43 +129,41 @@ core::result<product_filter> parse_filters(std::optional<std::string_view> categ
   return filter;
 }
 
-json::array filter_products(const std::vector<store::entry>& entries,
+std::string filter_products(const std::vector<store::entry>& entries,
                             const product_filter& filter) {
-  json::array out;
-  for (const store::entry& e : entries) {
-    if (filter.category && stored_string(e.doc, "category") != *filter.category)
-      continue;
-    if (filter.in_stock && (stored_int(e.doc, "stock") > 0) != *filter.in_stock)
-      continue;
-    out.push_back(product_to_api(e.id, e.doc));
+  std::string out = "[";
+  for (const auto& e : entries) {
+    if (filter.category && stored_string(e.doc, "category") != *filter.category) continue;
+    if (filter.in_stock && (stored_int(e.doc, "stock") > 0) != *filter.in_stock) continue;
+    if (out.size() > 1) out += ',';
+    append_product_api(out, e.id, e.doc);
   }
+  out += ']';
   return out;
 }
 
-core::result<json::value> list_products(const std::vector<store::entry>& entries,
+core::result<std::string> list_products(const std::vector<store::entry>& entries,
                                         std::optional<std::string_view> category,
                                         std::optional<std::string_view> in_stock) {
   auto filter = parse_filters(category, in_stock);
-  if (!filter)
-    return filter.error();
+  if (!filter) return filter.error();
   return filter_products(entries, *filter);
 }
 
-core::result<json::value> get_product(const read_fn& read, std::string_view id_text) {
+core::result<std::string> get_product(const read_fn& read, std::string_view id_text) {
   auto id = parse_id(id_text, "product");
-  if (!id)
-    return id.error();
+  if (!id) return id.error();
   std::string key = id_key(*id);
   auto doc = read(products_collection, key);
-  if (!doc)
-    return product_not_found(*id);
-  return product_to_api(key, *doc);
+  if (!doc) return product_not_found(*id);
+  std::string out;
+  append_product_api(out, key, *doc);
+  return out;
 }
 
 core::result<json::value> create_product(store::txn& t, const json::value& body) {
   auto doc = validate_create(body);
-  if (!doc)
-    return doc.error();
+  if (!doc) return doc.error();
   std::string key = id_key(t.next_id(products_collection));
   json::value api = product_to_api(key, *doc);
   t.put(products_collection, key, std::move(*doc));
@@ -169,31 +173,25 @@ core::result<json::value> create_product(store::txn& t, const json::value& body)
 core::result<json::value> update_product(store::txn& t, std::string_view id_text,
                                          const json::value& body) {
   auto id = parse_id(id_text, "product");
-  if (!id)
-    return id.error();
+  if (!id) return id.error();
   auto patch = validate_update(body);
-  if (!patch)
-    return patch.error();
+  if (!patch) return patch.error();
   std::string key = id_key(*id);
   auto doc = t.get(products_collection, key);
-  if (!doc)
-    return product_not_found(*id);
+  if (!doc) return product_not_found(*id);
   json::object updated = *doc;
   for (const auto& field : *patch)
     updated[field.key()] = field.value();
   json::value api = product_to_api(key, updated);
-  if (updated != *doc)
-    t.put(products_collection, key, std::move(updated));
+  if (updated != *doc) t.put(products_collection, key, std::move(updated));
   return api;
 }
 
 core::result<json::value> delete_product(store::txn& t, std::string_view id_text) {
   auto id = parse_id(id_text, "product");
-  if (!id)
-    return id.error();
+  if (!id) return id.error();
   std::string key = id_key(*id);
-  if (!t.get(products_collection, key))
-    return product_not_found(*id);
+  if (!t.get(products_collection, key)) return product_not_found(*id);
   t.del(products_collection, key);
   return json::object{{"message", "product " + key + " deleted"}, {"id", id_value(key)}};
 }

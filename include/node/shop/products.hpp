@@ -41,7 +41,10 @@ struct product_filter {
   std::optional<bool> in_stock;         // true: stock > 0; false: stock == 0
 };
 
-// The API form: {"id":1,"name","description","price":199.99,"category","stock":12,"inStock":true}.
+// The API form: {"id":1,"name","description","price":199.99,"category","stock":12,"inStock":true},
+// appended as JSON text (the answers of the read routes are written without a JSON tree).
+void append_product_api(std::string& out, std::string_view id, const json::object& doc);
+// The same as a JSON value.
 json::value product_to_api(std::string_view id, const json::object& doc);
 
 // The stored document for a POST body. 400 bad_request naming the field: body not an
@@ -60,16 +63,16 @@ core::result<product_filter> parse_filters(std::optional<std::string_view> categ
                                            std::optional<std::string_view> in_stock);
 
 // The API forms of the entries that pass the filter, in the entries' order (a store
-// list is ordered by id).
-json::array filter_products(const std::vector<store::entry>& entries, const product_filter& filter);
+// list is ordered by id), as a JSON array's text.
+std::string filter_products(const std::vector<store::entry>& entries, const product_filter& filter);
 
 // GET /products?...: parse_filters then filter_products.
-core::result<json::value> list_products(const std::vector<store::entry>& entries,
+core::result<std::string> list_products(const std::vector<store::entry>& entries,
                                         std::optional<std::string_view> category,
                                         std::optional<std::string_view> in_stock);
 
-// GET /products/{id}: the API form, or 404 not_found for an invalid or unknown id.
-core::result<json::value> get_product(const read_fn& read, std::string_view id_text);
+// GET /products/{id}: the API form as JSON text, or 404 not_found for an invalid or unknown id.
+core::result<std::string> get_product(const read_fn& read, std::string_view id_text);
 
 // Transaction functions. Each validates first and writes nothing when it fails.
 
