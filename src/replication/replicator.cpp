@@ -111,8 +111,10 @@ replicator::replicator(asio::any_io_executor ex, std::shared_ptr<node::store::st
       wait_counts_(wait_bounds().size(), 0),
       lag_counts_(lag_bounds().size(), 0) {
   inner_->keep_change_log();
-  stream_.primary_committed(inner_->lsn());
+  durable_lsn_ = inner_->lsn();
+  stream_.primary_committed(durable_lsn_);
   feed_ = inner_->subscribe([this](const node::store::batch_ref& b) {
+    durable_lsn_ = std::max(durable_lsn_, b->lsn);
     stream_.primary_committed(b->lsn);
     if (opts_.mode == replicator_mode::replica) {
       if (promoted_) {
@@ -284,7 +286,7 @@ asio::awaitable<void> replicator::run_shipper() {
         // The log may already show a group whose completion the loop has not run yet.
         stream_.primary_committed(batches.back()->lsn);
         stream_.sending();
-        auto op = target_->apply(history, std::move(batches), inner_->lsn());
+        auto op = target_->apply(history, std::move(batches), durable_lsn_);
         auto a = co_await std::move(op);
         handle(a);
         continue;

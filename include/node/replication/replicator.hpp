@@ -154,6 +154,9 @@ class replicator final : public node::store::store,
   // sync: writes waiting for the mirror's first verdict since start.
   std::vector<asio::steady_timer*> gate_;
   std::uint64_t rolled_forward_ = 0;  // batches brought back from the mirror
+  // The last LSN this node's store committed, from its change feed: what a target may
+  // prune below (reading the store's LSN would cost a SQLite read on the loop every time).
+  std::uint64_t durable_lsn_ = 0;
   // Commit times of batches the target does not hold yet, for lag in milliseconds.
   std::map<std::uint64_t, clock::time_point> commit_times_;
   shop_checksum checksum_;  // of the data here
