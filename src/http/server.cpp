@@ -246,7 +246,8 @@ bool server::parse_buffered(session& s, boost::system::error_code& ec) {
       return false;
     }
     if (ec || parser.is_done()) return true;
-    if (used == 0) return false;  // the header is parsed; the body follows in the buffer
+    if (used == 0) return false;  // not enough buffered for the parser to take any
+    // else the header is parsed and part of the body may follow in the buffer: go on
   }
   return false;
 }

@@ -201,7 +201,7 @@ void sqlite_backend::stmt_closer::operator()(sqlite3_stmt* s) const noexcept {
 // SQLite starts the WAL over from its beginning only at a write that finds every frame
 // copied, which a writer committing without pause never does: the checkpointer copies up to
 // where the WAL ended when it began, and the writer has appended more by then. So past
-// finish_pages the writer itself runs a PASSIVE checkpoint between two groups (commit_group):
+// finish_pages the writer itself runs a PASSIVE checkpoint between two groups (after_group):
 // it copies only what the checkpointer has not, and its next write starts the WAL over. (A
 // RESTART checkpoint here instead waited for the writer's lock while holding the checkpoint
 // lock, then held every commit for the length of a large checkpoint.)
