@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -25,6 +26,9 @@ namespace json = boost::json;
 namespace {
 
 constexpr int busy_timeout_ms = 5000;
+// How long a connection that finds the database locked by another process sleeps before it
+// tries again (see on_busy).
+constexpr int busy_retry_us = 100;
 // WAL pages after which the checkpointer copies the WAL into the database (SQLite's own
 // automatic checkpoint default).
 constexpr int checkpoint_pages = 1000;
@@ -35,6 +39,17 @@ constexpr int finish_pages = 4 * checkpoint_pages;
 constexpr std::size_t max_cached_docs = 16384;
 // A list is cached only when the collection has at most this many documents.
 constexpr std::size_t max_cached_list = 4096;
+
+// The busy handler of every connection: another process holds the lock this one needs (a
+// second node on the same file). SQLite's own handler (sqlite3_busy_timeout) sleeps 1, 2, 5
+// ... up to 100 ms between tries, so a process whose writer commits group after group, with
+// gaps of microseconds, kept the other one waiting for seconds. Trying again every 100 us
+// catches those gaps; it gives up after busy_timeout_ms as before.
+int on_busy(void*, int tries) {
+  if (static_cast<long long>(tries) * busy_retry_us >= busy_timeout_ms * 1000LL) return 0;
+  std::this_thread::sleep_for(std::chrono::microseconds(busy_retry_us));
+  return 1;
+}
 
 std::string sqlite_message(sqlite3* db, int rc) {
   return db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -201,10 +216,12 @@ void sqlite_backend::stmt_closer::operator()(sqlite3_stmt* s) const noexcept {
 // SQLite starts the WAL over from its beginning only at a write that finds every frame
 // copied, which a writer committing without pause never does: the checkpointer copies up to
 // where the WAL ended when it began, and the writer has appended more by then. So past
-// finish_pages the writer itself runs a PASSIVE checkpoint between two groups (after_group):
-// it copies only what the checkpointer has not, and its next write starts the WAL over. (A
-// RESTART checkpoint here instead waited for the writer's lock while holding the checkpoint
-// lock, then held every commit for the length of a large checkpoint.)
+// finish_pages the checkpointer is left alone and the writer itself, between two groups
+// (after_group), runs a RESTART checkpoint: it takes the write lock (at once, unless another
+// process writes the same file), copies what the checkpointer has not (a few hundred pages,
+// one fsync) and leaves the WAL to start over at the next write, also when another process
+// is writing it. (A RESTART from this thread instead held the checkpoint lock while waiting
+// for the writer, then held every commit while it copied everything since.)
 class sqlite_backend::checkpointer {
  public:
   checkpointer(db_ptr db, bool background)
@@ -283,7 +300,7 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
     if (rc != SQLITE_OK) {
       throw backend_failure(sqlite_message(raw, rc));
     }
-    sqlite3_busy_timeout(raw, busy_timeout_ms);
+    sqlite3_busy_handler(raw, &on_busy, nullptr);
     return db;
   };
   const auto prepare = [](sqlite3* db, const char* sql) {
@@ -625,10 +642,10 @@ void sqlite_backend::after_group() noexcept {
   if (!write_ || wal_pages_ < finish_at_) return;
   // SQLITE_BUSY at once while the checkpointer is at work: tried again after the next group.
   // Otherwise it copied what the checkpointer had not, and the next write starts the WAL
-  // over; unless a reader still on old frames kept some from being copied or the WAL from
-  // starting over, and then it waits for more pages before it tries again.
+  // over; unless a reader of another process kept it from copying everything within the
+  // busy timeout, and then it waits for more pages before it tries again.
   const int rc =
-      sqlite3_wal_checkpoint_v2(write_.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      sqlite3_wal_checkpoint_v2(write_.get(), nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
   if (rc != SQLITE_BUSY) finish_at_ = wal_pages_ + checkpoint_pages / 4;
 }
 

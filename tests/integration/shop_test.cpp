@@ -4,10 +4,16 @@
 #include "support/http.hpp"
 #include "support/process.hpp"
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -94,7 +100,8 @@ TEST_CASE("shop: product create, read, list with filters, update, delete", "[int
   CHECK(create(p, product("Tablet", 299, 1)) == 4);
 }
 
-TEST_CASE("shop: invalid products are refused naming the field and change nothing", "[integration]") {
+TEST_CASE("shop: invalid products are refused naming the field and change nothing",
+          "[integration]") {
   node_process n({"--role=shop", "--store=memory:", "--seed-demo=false"});
   auto p = n.port();
   struct bad {
@@ -149,13 +156,15 @@ TEST_CASE("shop: orders decrement stock atomically and total to the cent", "[int
   CHECK(short_order.json().at("error").at("code") == "insufficient_stock");
   CHECK(get(p, "/products/" + std::to_string(a)).json().at("stock") == 9);
 
-  auto unknown = post(p, "/orders", json::object{{"userId", "alice"},
-                                                 {"items", json::array{json::object{
-                                                               {"productId", 999}, {"quantity", 1}}}}});
+  auto unknown =
+      post(p, "/orders",
+           json::object{{"userId", "alice"},
+                        {"items", json::array{json::object{{"productId", 999}, {"quantity", 1}}}}});
   CHECK(unknown.status == 404);
-  auto zero = post(p, "/orders", json::object{{"userId", "alice"},
-                                              {"items", json::array{json::object{
-                                                            {"productId", a}, {"quantity", 0}}}}});
+  auto zero =
+      post(p, "/orders",
+           json::object{{"userId", "alice"},
+                        {"items", json::array{json::object{{"productId", a}, {"quantity", 0}}}}});
   CHECK(zero.status == 400);
   CHECK(post(p, "/orders", json::object{{"items", json::array{}}}).status == 400);
 
@@ -169,10 +178,11 @@ TEST_CASE("shop: an Idempotency-Key replays the first order", "[integration]") {
   node_process n({"--role=shop", "--store=memory:", "--seed-demo=false"});
   auto p = n.port();
   auto a = create(p, product("Pen", 1.25, 10));
-  std::string body = json::serialize(json::object{
-      {"userId", "carol"}, {"items", json::array{json::object{{"productId", a}, {"quantity", 2}}}}});
-  std::vector<std::pair<std::string, std::string>> headers = {
-      {"Content-Type", "application/json"}, {"Idempotency-Key", "order-1"}};
+  std::string body = json::serialize(
+      json::object{{"userId", "carol"},
+                   {"items", json::array{json::object{{"productId", a}, {"quantity", 2}}}}});
+  std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"},
+                                                              {"Idempotency-Key", "order-1"}};
   auto first = call("POST", p, "/orders", body, headers);
   auto second = call("POST", p, "/orders", body, headers);
   REQUIRE(first.status == 201);
@@ -181,8 +191,9 @@ TEST_CASE("shop: an Idempotency-Key replays the first order", "[integration]") {
   CHECK(second.header("Idempotency-Replayed") == "true");
   CHECK(get(p, "/products/" + std::to_string(a)).json().at("stock") == 8);
   CHECK(get(p, "/orders/carol").json().as_array().size() == 1);
-  std::string other = json::serialize(json::object{
-      {"userId", "carol"}, {"items", json::array{json::object{{"productId", a}, {"quantity", 3}}}}});
+  std::string other = json::serialize(
+      json::object{{"userId", "carol"},
+                   {"items", json::array{json::object{{"productId", a}, {"quantity", 3}}}}});
   auto reused = call("POST", p, "/orders", other, headers);
   CHECK(reused.status == 409);
   CHECK(reused.json().at("error").at("code") == "idempotency_key_reused");
@@ -241,7 +252,8 @@ TEST_CASE("shop: every acknowledged write survives kill -9", "[integration]") {
         for (int w = 0; w < 4; ++w) {
           writers.emplace_back([&, w] {
             for (int i = 0; i < 200 && !stop; ++i) {
-              auto r = post(port, "/products", product("p" + std::to_string(w) + "-" + std::to_string(i), 1, 1));
+              auto r = post(port, "/products",
+                            product("p" + std::to_string(w) + "-" + std::to_string(i), 1, 1));
               if (r.status == 201) {
                 std::lock_guard lock(m);
                 ids.push_back(r.json().at("id").as_int64());
@@ -255,12 +267,14 @@ TEST_CASE("shop: every acknowledged write survives kill -9", "[integration]") {
         }));
         n.kill9();
         stop = true;
-        for (auto& t : writers) t.join();
+        for (auto& t : writers)
+          t.join();
       }
       node_process again({"--role=shop", "--store=" + spec, "--seed-demo=false"});
       auto all = get(again.port(), "/products").json().as_array();
       std::set<std::int64_t> present;
-      for (const auto& pr : all) present.insert(pr.at("id").as_int64());
+      for (const auto& pr : all)
+        present.insert(pr.at("id").as_int64());
       for (auto id : ids) {
         INFO(id);
         CHECK(present.count(id) == 1);
@@ -278,15 +292,18 @@ TEST_CASE("shop: two processes over one SQLite file share carts and orders", "[i
   node_process a({"--role=shop", store, "--seed-demo=false"});
   node_process b({"--role=shop", store, "--seed-demo=false"});
   auto id = create(a.port(), product("Lamp", 20, 5));
-  REQUIRE(post(a.port(), "/cart/erin", json::object{{"productId", id}, {"quantity", 2}}).status == 200);
+  REQUIRE(post(a.port(), "/cart/erin", json::object{{"productId", id}, {"quantity", 2}}).status ==
+          200);
   auto seen = get(b.port(), "/cart/erin");
   REQUIRE(seen.status == 200);
   CHECK(seen.json().at("items").at(0).at("quantity") == 2);
-  REQUIRE(post(b.port(), "/cart/erin", json::object{{"productId", id}, {"quantity", 1}}).status == 200);
+  REQUIRE(post(b.port(), "/cart/erin", json::object{{"productId", id}, {"quantity", 1}}).status ==
+          200);
   CHECK(get(a.port(), "/cart/erin").json().at("items").at(0).at("quantity") == 3);
-  auto order = post(b.port(), "/orders", json::object{{"userId", "erin"},
-                                                      {"items", json::array{json::object{
-                                                                    {"productId", id}, {"quantity", 3}}}}});
+  auto order =
+      post(b.port(), "/orders",
+           json::object{{"userId", "erin"},
+                        {"items", json::array{json::object{{"productId", id}, {"quantity", 3}}}}});
   REQUIRE(order.status == 201);
   CHECK(get(a.port(), "/orders/erin").json().as_array().size() == 1);
   CHECK(get(a.port(), "/products/" + std::to_string(id)).json().at("stock") == 2);
@@ -304,17 +321,131 @@ TEST_CASE("shop: concurrent orders on the last units never oversell", "[integrat
   for (int i = 0; i < 24; ++i) {
     buyers.emplace_back([&, i] {
       auto port = i % 2 == 0 ? a.port() : b.port();
-      auto r = post(port, "/orders", json::object{{"userId", "u" + std::to_string(i)},
-                                                  {"items", json::array{json::object{
-                                                                {"productId", id}, {"quantity", 1}}}}});
-      if (r.status == 201) ++confirmed;
-      else if (r.status == 409) ++refused;
-      else ++other;
+      auto r = post(
+          port, "/orders",
+          json::object{{"userId", "u" + std::to_string(i)},
+                       {"items", json::array{json::object{{"productId", id}, {"quantity", 1}}}}});
+      if (r.status == 201)
+        ++confirmed;
+      else if (r.status == 409)
+        ++refused;
+      else
+        ++other;
     });
   }
-  for (auto& t : buyers) t.join();
+  for (auto& t : buyers)
+    t.join();
   CHECK(confirmed == stock);
   CHECK(refused == 24 - stock);
   CHECK(other == 0);
   CHECK(get(a.port(), "/products/" + std::to_string(id)).json().at("stock") == 0);
+}
+
+namespace {
+
+// Posts `body` to /orders on one kept-alive connection until `until` (or `max` orders),
+// as a load generator does; counts 201s, other answers and the slowest exchange. Runs on
+// threads of its own: it asserts nothing (Catch2's assertions are not thread-safe).
+struct order_tally {
+  int confirmed = 0;
+  int other = 0;
+  std::chrono::steady_clock::duration slowest{};
+};
+
+order_tally order_loop(std::uint16_t port, const std::string& body,
+                       std::chrono::steady_clock::time_point until, int max) {
+  namespace net = boost::asio;
+  order_tally t;
+  net::io_context ioc;
+  net::ip::tcp::socket s(ioc);
+  s.connect({net::ip::make_address("127.0.0.1"), port});
+  s.set_option(net::ip::tcp::no_delay(true));
+  const std::string request =
+      "POST /orders HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Content-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string in;
+  for (int n = 0; n < max && std::chrono::steady_clock::now() < until; ++n) {
+    const auto started = std::chrono::steady_clock::now();
+    net::write(s, net::buffer(request));
+    // One answer: the head, then Content-Length bytes of body.
+    boost::system::error_code ec;
+    std::size_t head_end = 0;
+    while ((head_end = in.find("\r\n\r\n")) == std::string::npos) {
+      char buf[4096];
+      const std::size_t got = s.read_some(net::buffer(buf), ec);
+      if (ec) return t;
+      in.append(buf, got);
+    }
+    const auto at = in.find("Content-Length: ");
+    if (at > head_end) {
+      ++t.other;
+      return t;
+    }
+    const std::size_t length = std::stoul(in.substr(at + 16));
+    while (in.size() < head_end + 4 + length) {
+      char buf[4096];
+      const std::size_t got = s.read_some(net::buffer(buf), ec);
+      if (ec) return t;
+      in.append(buf, got);
+    }
+    const bool created = in.compare(0, 12, "HTTP/1.1 201") == 0;
+    in.erase(0, head_end + 4 + length);
+    t.slowest = std::max(t.slowest, std::chrono::steady_clock::now() - started);
+    if (created) {
+      ++t.confirmed;
+    } else {
+      ++t.other;
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("shop: two processes ordering on one SQLite file without a pause both get their turns",
+          "[integration]") {
+  temp_dir dir;
+  std::string store = "--store=sqlite:" + dir.file("busy.db");
+  node_process a({"--role=shop", store, "--seed-demo=false"});
+  node_process b({"--role=shop", store, "--seed-demo=false"});
+  auto id = create(a.port(), product("Plenty", 1, 1'000'000'000));
+  // 12 kept-alive buyers per process for 3 s keep both writers committing group after group:
+  // each finds the file locked by the other almost all the time. With SQLite's own busy
+  // handler (sleeps growing to 100 ms between tries) one process could wait seconds for its
+  // turn (a few hundred orders against 16,000 in an 8 s run), and orders failed with 503
+  // after the busy timeout.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  const std::string body = node::core::to_json(
+      json::object{{"userId", "busy"},
+                   {"items", json::array{json::object{{"productId", id}, {"quantity", 1}}}}});
+  std::vector<order_tally> tallies(24);
+  std::vector<std::thread> buyers;
+  for (int i = 0; i < 24; ++i) {
+    buyers.emplace_back([&, i] {
+      tallies[i] = order_loop(i % 2 == 0 ? a.port() : b.port(), body, until, 100'000);
+    });
+  }
+  for (auto& t : buyers)
+    t.join();
+  order_tally ta;
+  order_tally tb;
+  for (int i = 0; i < 24; ++i) {
+    order_tally& t = i % 2 == 0 ? ta : tb;
+    t.confirmed += tallies[i].confirmed;
+    t.other += tallies[i].other;
+    t.slowest = std::max(t.slowest, tallies[i].slowest);
+  }
+  const auto ms = [](std::chrono::steady_clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  INFO("a: " << ta.confirmed << " orders, slowest " << ms(ta.slowest) << " ms; b: " << tb.confirmed
+             << " orders, slowest " << ms(tb.slowest) << " ms");
+  CHECK(ta.other == 0);
+  CHECK(tb.other == 0);
+  CHECK(ta.slowest < std::chrono::seconds(2));
+  CHECK(tb.slowest < std::chrono::seconds(2));
+  CHECK(std::min(ta.confirmed, tb.confirmed) * 5 >= std::max(ta.confirmed, tb.confirmed));
+  CHECK(get(b.port(), "/products/" + std::to_string(id)).json().at("stock") ==
+        1'000'000'000 - ta.confirmed - tb.confirmed);
 }
