@@ -12,8 +12,7 @@ namespace {
 // Echoes user input in a message only when it is short enough to be useful.
 std::string quoted(std::string_view text) {
   constexpr std::size_t max_echo = 40;
-  if (text.size() > max_echo)
-    return "'" + std::string(text.substr(0, max_echo)) + "...'";
+  if (text.size() > max_echo) return "'" + std::string(text.substr(0, max_echo)) + "...'";
   return "'" + std::string(text) + "'";
 }
 
@@ -24,18 +23,15 @@ core::result<std::uint64_t> parse_id(std::string_view text, std::string_view nou
   auto missing = [&] {
     return core::not_found(std::string(noun) + " " + quoted(text) + " not found");
   };
-  if (text.empty() || text.size() > max_digits || text.front() == '0')
-    return missing();
+  if (text.empty() || text.size() > max_digits || text.front() == '0') return missing();
   std::uint64_t id = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || end != text.data() + text.size())
-    return missing();
+  if (ec != std::errc{} || end != text.data() + text.size()) return missing();
   return {boost::system::in_place_value, id};
 }
 
 core::result<std::string> parse_user_id(std::string_view text) {
-  if (text.empty())
-    return core::bad_request("userId must not be empty", "userId");
+  if (text.empty()) return core::bad_request("userId must not be empty", "userId");
   if (text.size() > max_user_id_length) {
     return core::bad_request(
         "userId must be at most " + std::to_string(max_user_id_length) + " bytes", "userId");
@@ -49,11 +45,9 @@ core::result<std::string> parse_user_id(std::string_view text) {
 }
 
 core::result<std::string> parse_user_id_field(const json::value& v) {
-  if (v.is_null())
-    return core::bad_request("userId is required", "userId");
+  if (v.is_null()) return core::bad_request("userId is required", "userId");
   const json::string* s = v.if_string();
-  if (s == nullptr)
-    return core::bad_request("userId must be a string", "userId");
+  if (s == nullptr) return core::bad_request("userId must be a string", "userId");
   return parse_user_id(std::string_view(*s));
 }
 
@@ -75,14 +69,12 @@ core::result<std::int64_t> parse_integer(const json::value& v, std::string_view 
       return core::bad_request(name + " must be an integer", name);
     }
     // 2^63 is exactly representable; anything at or beyond it cannot be in range.
-    if (d >= 9223372036854775808.0 || d < -9223372036854775808.0)
-      return out_of_range();
+    if (d >= 9223372036854775808.0 || d < -9223372036854775808.0) return out_of_range();
     n = static_cast<std::int64_t>(d);
   } else {
     return core::bad_request(name + " must be an integer", name);
   }
-  if (n < min || n > max)
-    return out_of_range();
+  if (n < min || n > max) return out_of_range();
   return {boost::system::in_place_value, n};
 }
 
@@ -102,17 +94,15 @@ json::value id_value(std::string_view key) {
   return id;
 }
 
-std::string stored_string(const json::object& doc, std::string_view key) {
+std::string_view stored_string(const json::object& doc, std::string_view key) {
   const json::value* v = doc.if_contains(key);
-  if (v == nullptr || !v->is_string())
-    return {};
-  return std::string(v->get_string());
+  if (v == nullptr || !v->is_string()) return {};
+  return v->get_string();
 }
 
 std::int64_t stored_int(const json::object& doc, std::string_view key) {
   const json::value* v = doc.if_contains(key);
-  if (v == nullptr || !v->is_int64())
-    return 0;
+  if (v == nullptr || !v->is_int64()) return 0;
   return v->get_int64();
 }
 

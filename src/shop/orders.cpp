@@ -19,30 +19,26 @@ constexpr std::string_view key_field = "Idempotency-Key";
 core::result<order_line> validate_line(const json::value& v, std::size_t index) {
   const std::string at = "items[" + std::to_string(index) + "]";
   const json::object* o = v.if_object();
-  if (o == nullptr)
-    return core::bad_request(at + " must be an object", at);
+  if (o == nullptr) return core::bad_request(at + " must be an object", at);
   const json::value* product = o->if_contains("productId");
   if (product == nullptr) {
     return core::bad_request(at + ".productId is required", at + ".productId");
   }
   auto product_id =
       parse_integer(*product, at + ".productId", 1, std::numeric_limits<std::int64_t>::max());
-  if (!product_id)
-    return product_id.error();
+  if (!product_id) return product_id.error();
   const json::value* quantity = o->if_contains("quantity");
   if (quantity == nullptr) {
     return core::bad_request(at + ".quantity is required", at + ".quantity");
   }
   auto count = parse_integer(*quantity, at + ".quantity", 1, max_quantity);
-  if (!count)
-    return count.error();
+  if (!count) return count.error();
   return order_line{*product_id, *count};
 }
 
 core::result<void> validate_key(std::string_view key) {
   const std::string name(key_field);
-  if (key.empty())
-    return core::bad_request(name + " must not be empty", name);
+  if (key.empty()) return core::bad_request(name + " must not be empty", name);
   if (key.size() > max_idempotency_key_length) {
     return core::bad_request(
         name + " must be at most " + std::to_string(max_idempotency_key_length) + " bytes", name);
@@ -84,20 +80,15 @@ struct priced_line {
 
 core::result<order_request> validate_order(const json::value& body) {
   const json::object* o = body.if_object();
-  if (o == nullptr)
-    return core::bad_request("the body must be a JSON object");
+  if (o == nullptr) return core::bad_request("the body must be a JSON object");
   const json::value* user = o->if_contains("userId");
   auto user_id = parse_user_id_field(user != nullptr ? *user : json::value());
-  if (!user_id)
-    return user_id.error();
+  if (!user_id) return user_id.error();
   const json::value* items = o->if_contains("items");
-  if (items == nullptr)
-    return core::bad_request("items is required", "items");
+  if (items == nullptr) return core::bad_request("items is required", "items");
   const json::array* list = items->if_array();
-  if (list == nullptr)
-    return core::bad_request("items must be an array", "items");
-  if (list->empty())
-    return core::bad_request("items must not be empty", "items");
+  if (list == nullptr) return core::bad_request("items must be an array", "items");
+  if (list->empty()) return core::bad_request("items must not be empty", "items");
   if (list->size() > max_order_items) {
     return core::bad_request(
         "items must have at most " + std::to_string(max_order_items) + " entries", "items");
@@ -105,8 +96,7 @@ core::result<order_request> validate_order(const json::value& body) {
   order_request req{std::move(*user_id), {}};
   for (std::size_t i = 0; i < list->size(); ++i) {
     auto line = validate_line((*list)[i], i);
-    if (!line)
-      return line.error();
+    if (!line) return line.error();
     bool merged = false;
     for (order_line& seen : req.items) {
       if (seen.product_id == line->product_id) {
@@ -115,8 +105,7 @@ core::result<order_request> validate_order(const json::value& body) {
         break;
       }
     }
-    if (!merged)
-      req.items.push_back(*line);
+    if (!merged) req.items.push_back(*line);
   }
   return req;
 }
@@ -143,13 +132,11 @@ core::result<json::value> place_order(store::txn& t, const json::value& body,
                                       std::chrono::system_clock::time_point now,
                                       std::optional<std::string_view> idempotency_key) {
   auto req = validate_order(body);
-  if (!req)
-    return req.error();
+  if (!req) return req.error();
   json::object request = normalized(*req);
   std::string record_id;
   if (idempotency_key) {
-    if (auto ok = validate_key(*idempotency_key); !ok)
-      return ok.error();
+    if (auto ok = validate_key(*idempotency_key); !ok) return ok.error();
     record_id = idempotency_record_id(req->user_id, *idempotency_key);
     if (auto record = t.get(idempotency_collection, record_id)) {
       const json::value* first = record->if_contains("request");
@@ -159,7 +146,7 @@ core::result<json::value> place_order(store::txn& t, const json::value& body,
                                   "' was already used for a different order",
                               std::string(key_field));
       }
-      std::string order_id = stored_string(*record, "orderId");
+      std::string order_id(stored_string(*record, "orderId"));
       if (auto order = t.get(orders_collection, order_id)) {
         return envelope(order_to_api(order_id, *order), true);
       }
@@ -172,8 +159,7 @@ core::result<json::value> place_order(store::txn& t, const json::value& body,
   for (const order_line& line : req->items) {
     std::string key = id_key(static_cast<std::uint64_t>(line.product_id));
     auto doc = t.get(products_collection, key);
-    if (!doc)
-      return core::not_found("product " + key + " not found");
+    if (!doc) return core::not_found("product " + key + " not found");
     lines.push_back({line, std::move(key), std::move(*doc)});
   }
   std::int64_t total = 0;
@@ -182,8 +168,9 @@ core::result<json::value> place_order(store::txn& t, const json::value& body,
     if (p.line.quantity > available) {
       return core::conflict("insufficient_stock",
                             "insufficient stock for product " + p.key + " (" +
-                                stored_string(p.doc, "name") + "): " + std::to_string(available) +
-                                " available, " + std::to_string(p.line.quantity) + " requested");
+                                std::string(stored_string(p.doc, "name")) +
+                                "): " + std::to_string(available) + " available, " +
+                                std::to_string(p.line.quantity) + " requested");
     }
     auto sum = add_line(total, stored_int(p.doc, "price_cents"), p.line.quantity);
     if (!sum) {
@@ -231,8 +218,7 @@ json::value order_to_api(std::string_view id, const json::object& doc) {
   json::array items;
   if (const json::value* stored = doc.if_contains("items"); stored && stored->is_array()) {
     for (const json::value& v : stored->get_array()) {
-      if (!v.is_object())
-        continue;
+      if (!v.is_object()) continue;
       const json::object& item = v.get_object();
       items.push_back(
           json::object{{"productId", stored_int(item, "productId")},
@@ -253,12 +239,10 @@ json::value order_to_api(std::string_view id, const json::object& doc) {
 core::result<json::value> orders_for_user(const std::vector<store::entry>& orders,
                                           std::string_view user_id) {
   auto user = parse_user_id(user_id);
-  if (!user)
-    return user.error();
+  if (!user) return user.error();
   json::array out;
   for (const store::entry& e : orders) {
-    if (stored_string(e.doc, "userId") == *user)
-      out.push_back(order_to_api(e.id, e.doc));
+    if (stored_string(e.doc, "userId") == *user) out.push_back(order_to_api(e.id, e.doc));
   }
   return out;
 }

@@ -78,22 +78,17 @@ core::error product_not_found(std::uint64_t id) {
 }  // namespace
 
 void append_product_api(std::string& out, std::string_view id, const json::object& doc) {
-  const auto text = [&](std::string_view key) {
-    const json::value* v = doc.if_contains(key);
-    core::append_json_string(out, v != nullptr && v->is_string() ? std::string_view(v->get_string())
-                                                                 : std::string_view());
-  };
   const std::int64_t stock = stored_int(doc, "stock");
   out += R"({"id":)";
   out += core::to_json(id_value(id));
   out += R"(,"name":)";
-  text("name");
+  core::append_json_string(out, stored_string(doc, "name"));
   out += R"(,"description":)";
-  text("description");
+  core::append_json_string(out, stored_string(doc, "description"));
   out += R"(,"price":)";
   core::append_json_number(out, cents_to_json(stored_int(doc, "price_cents")).as_double());
   out += R"(,"category":)";
-  text("category");
+  core::append_json_string(out, stored_string(doc, "category"));
   out += R"(,"stock":)";
   core::append_json_integer(out, stock);
   out += stock > 0 ? R"(,"inStock":true})" : R"(,"inStock":false})";

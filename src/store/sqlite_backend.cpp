@@ -567,7 +567,7 @@ void sqlite_backend::w_prune_log(std::uint64_t upto) {
 
 core::result<std::uint64_t> sqlite_backend::begin_group() {
   put_texts_.clear();
-  clear_group_log();
+  group_log_.clear();
   try {
     use(w_.begin.get()).step();
     const std::uint64_t lsn = read_lsn(w_.lsn.get());
@@ -601,10 +601,6 @@ void sqlite_backend::rollback_to_savepoint() {
   use(w_.release.get()).step();
 }
 
-void sqlite_backend::clear_group_log() {
-  group_log_.clear();
-}
-
 core::result<void> sqlite_backend::commit_group(bool) {
   try {
     for (const auto& [collection, st] : ids_) {
@@ -619,7 +615,7 @@ core::result<void> sqlite_backend::commit_group(bool) {
           .text(2, group_log_)
           .integer(3, group_log_first_)
           .step();
-      clear_group_log();
+      group_log_.clear();
     }
     use(w_.commit.get()).step();
     for (auto& [collection, st] : ids_)
@@ -632,7 +628,7 @@ core::result<void> sqlite_backend::commit_group(bool) {
 
 void sqlite_backend::rollback_group() noexcept {
   ids_.clear();  // read again from the database, which the rollback restores
-  clear_group_log();
+  group_log_.clear();
   if (write_ && sqlite3_get_autocommit(write_.get()) == 0) {
     sqlite3_exec(write_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
   }

@@ -38,8 +38,9 @@ std::string id_key(std::uint64_t id);
 // A stored numeric id as a JSON number; a non-numeric id stays a string.
 json::value id_value(std::string_view key);
 
-// Readers of documents the shop stored; a missing or mistyped field reads as "" or 0.
-std::string stored_string(const json::object& doc, std::string_view key);
+// Readers of documents the shop stored; a missing or mistyped field reads as "" or 0. The
+// string is a view into `doc`.
+std::string_view stored_string(const json::object& doc, std::string_view key);
 std::int64_t stored_int(const json::object& doc, std::string_view key);
 
 }  // namespace node::shop

@@ -128,7 +128,7 @@ class sqlite_backend : public backend {
   statements w_;
   std::unique_ptr<checkpointer> checkpointer_;
   // Writer side: the WAL's pages after the last commit (from the WAL hook), and the size at
-  // which the writer next finishes a checkpoint itself (see commit_group).
+  // which the writer next finishes a checkpoint itself (see after_group).
   int wal_pages_ = 0;
   int finish_at_ = 0;
   // The id counters of next_ids, read once and kept here by the writer: handing out an id
@@ -149,7 +149,6 @@ class sqlite_backend : public backend {
   // group_log_ is not empty.
   std::string group_log_;
   std::uint64_t group_log_first_ = 0, group_log_last_ = 0;
-  void clear_group_log();
   // What rollback_to_savepoint restores.
   struct savepoint_mark {
     std::uint64_t lsn = 0;
