@@ -3,6 +3,7 @@
 #include "node/store/sqlite_backend.hpp"
 
 #include "node/core/json.hpp"
+#include "node/store/sqlite_page_cache.hpp"
 
 #include <sqlite3.h>
 
@@ -24,6 +25,9 @@ namespace node::store {
 namespace json = boost::json;
 
 namespace {
+
+// Before any connection opens: SQLite takes a page cache only before it initializes.
+[[maybe_unused]] const bool page_cache_wrapped = sqlite_page_cache::install();
 
 constexpr int busy_timeout_ms = 5000;
 // How long a connection that finds the database locked by another process sleeps before it
