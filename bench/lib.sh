@@ -296,6 +296,9 @@ bench_rounds() {
   local conns=$1 secs=$2 rounds=$3 r name values=()
   local -A rps=() p99=() cpu=() errors=()
   echo "# wrk -t$THREADS -c$conns -d${secs}s, $rounds rounds, alternating$BENCH_PIN_NOTE"
+  # The build and the seeding leave dirty pages behind; written back during the first round,
+  # they made its fsyncs (and p99) slower than the later rounds'.
+  sync
   for r in $(seq 1 "$rounds"); do
     for name in "${BENCH_TARGETS[@]}"; do
       bench_wrk "$name #$r" "${BENCH_TARGET_URL[$name]}" "$conns" "$secs" "${BENCH_TARGET_LUA[$name]}" \
