@@ -108,6 +108,7 @@ replicator::replicator(asio::any_io_executor ex, std::shared_ptr<node::store::st
                opts.mode == replicator_mode::sync}),
       policy_(opts.on_mirror_failure),
       wake_(ex),
+      checksum_(*inner_),
       wait_counts_(wait_bounds().size(), 0),
       lag_counts_(lag_bounds().size(), 0) {
   inner_->keep_change_log();
@@ -572,11 +573,23 @@ double replicator::lag_ms() const {
   return seconds_since(first != commit_times_.end() ? first->second : started_) * 1000;
 }
 
+std::string replicator::state() {
+  if (opts_.mode == replicator_mode::replica) {
+    return promoted_ ? "promoted" : "replica";
+  }
+  stream_.primary_committed(inner_->lsn());
+  return to_string(stream_.state());
+}
+
+std::uint64_t replicator::target_lsn() const {
+  return opts_.mode == replicator_mode::replica ? inner_->lsn() : stream_.acked_lsn();
+}
+
 json::object replicator::status() {
   json::object out;
   out["mode"] = mode_name(opts_.mode);
   out["history"] = inner_->history();
-  out["checksum"] = checksum_.of(*inner_);
+  out["checksum"] = checksum_.of();
   if (opts_.mode == replicator_mode::replica) {
     out["applied_lsn"] = inner_->lsn();
     out["promoted"] = promoted_;

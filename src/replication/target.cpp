@@ -18,7 +18,7 @@ namespace {
 class local_target final : public target {
  public:
   local_target(std::shared_ptr<store::store> st, std::string spec, bool keep_log)
-      : store_(std::move(st)), spec_(std::move(spec)) {
+      : store_(std::move(st)), spec_(std::move(spec)), checksum_(*store_) {
     if (keep_log) store_->keep_change_log();
   }
   ~local_target() override { store_->close(); }
@@ -56,7 +56,7 @@ class local_target final : public target {
   }
 
   std::string describe() const override { return spec_; }
-  std::string checksum() override { return checksum_.of(*store_); }
+  std::string checksum() override { return checksum_.of(); }
   void close() override { store_->close(); }
 
  private:
@@ -259,34 +259,105 @@ core::result<std::unique_ptr<target>> open_target(const std::string& spec, const
   return std::unique_ptr<target>(std::make_unique<local_target>(std::move(*st), spec, mirror));
 }
 
-const std::string& shop_checksum::of(store::store& s) {
-  if (const auto at = s.lsn(); !at_ || *at_ != at) {
-    value_ = checksum(s, shop_collections());
-    at_ = at;
-  }
-  return value_;
-}
+namespace {
 
-std::string checksum(store::store& s, const std::vector<std::string>& collections) {
-  std::uint64_t h = 1469598103934665603ULL;
+constexpr std::uint64_t fnv_offset = 1469598103934665603ULL;
+constexpr std::uint64_t fnv_prime = 1099511628211ULL;
+
+// One document's share of a checksum: FNV-1a 64 over its collection, id and JSON text, each
+// followed by a 0xff byte (which no UTF-8 text holds).
+std::uint64_t document_hash(std::string_view collection, std::string_view id,
+                            const json::object& doc) {
+  std::uint64_t h = fnv_offset;
   const auto mix = [&h](std::string_view text) {
     for (const unsigned char c : text) {
       h ^= c;
-      h *= 1099511628211ULL;
+      h *= fnv_prime;
     }
     h ^= 0xff;
-    h *= 1099511628211ULL;
+    h *= fnv_prime;
   };
-  for (const auto& c : collections) {
-    for (const auto& e : s.list(c)) {
-      mix(c);
-      mix(e.id);
-      mix(core::to_json(e.doc));
+  mix(collection);
+  mix(id);
+  mix(core::to_json(doc));
+  return h;
+}
+
+std::string hex(std::uint64_t v) {
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(v));
+  return out;
+}
+
+bool is_shop_collection(std::string_view c) {
+  const auto& names = shop_collections();
+  return std::find(names.begin(), names.end(), c) != names.end();
+}
+
+}  // namespace
+
+shop_checksum::shop_checksum(store::store& s) : store_(s) {
+  feed_ = store_.subscribe([this](const store::batch_ref& b) {
+    if (!scanned_) return;  // the first scan will read it
+    if (pending_.size() == max_pending) {
+      pending_.clear();
+      scanned_ = false;
+      return;
+    }
+    pending_.push_back(b);
+  });
+}
+
+std::string shop_checksum::of() {
+  if (!scanned_) {
+    // Batches committed while this reads and published after it are folded in again later;
+    // folding a batch whose documents are already here changes nothing, and every later one
+    // follows in LSN order, so the sum is right once the feed has caught up.
+    pending_.clear();
+    hashes_.clear();
+    sum_ = 0;
+    for (const auto& c : shop_collections()) {
+      for (const auto& e : store_.list(c)) {
+        const auto h = document_hash(c, e.id, e.doc);
+        hashes_[c + '\0' + e.id] = h;
+        sum_ += h;
+      }
+    }
+    scanned_ = true;
+    ++scans_;
+  }
+  for (const auto& b : pending_)
+    fold(*b);
+  pending_.clear();
+  return hex(sum_);
+}
+
+void shop_checksum::fold(const store::committed_batch& b) {
+  for (const auto& o : b.ops) {
+    if (!is_shop_collection(o.collection)) continue;
+    std::string key = o.collection + '\0' + o.id;
+    if (o.type == store::op::kind::put) {
+      const auto h = document_hash(o.collection, o.id, o.doc);
+      auto [it, added] = hashes_.try_emplace(std::move(key), h);
+      if (!added) {
+        sum_ -= it->second;
+        it->second = h;
+      }
+      sum_ += h;
+    } else if (auto it = hashes_.find(key); it != hashes_.end()) {
+      sum_ -= it->second;
+      hashes_.erase(it);
     }
   }
-  char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
-  return out;
+}
+
+std::string checksum(store::store& s, const std::vector<std::string>& collections) {
+  std::uint64_t sum = 0;
+  for (const auto& c : collections) {
+    for (const auto& e : s.list(c))
+      sum += document_hash(c, e.id, e.doc);
+  }
+  return hex(sum);
 }
 
 const std::vector<std::string>& shop_collections() {

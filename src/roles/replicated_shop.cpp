@@ -64,8 +64,7 @@ class replicated_shop final : public role {
 
   bool health(core::json::object& out) override {
     const bool ok = shop_->health(out);
-    auto s = rep_->status();
-    out["replication"] = s.at("state");
+    out["replication"] = rep_->state();
     return ok;
   }
 
@@ -129,12 +128,11 @@ class replicated_shop final : public role {
     if (auto a = c.authorize(cfg_.admin_token); !a) co_return http::error_reply(a.error());
     auto op = rep_->sync();
     const bool done = co_await std::move(op);
-    auto s = rep_->status();
     if (done) {
-      co_return http::json_reply(json::object{{"synced", true},
-                                              {"primary_lsn", s.at("primary_lsn")},
-                                              {"replica_lsn", s.at("replica_lsn")}});
+      co_return http::json_reply(json::object{
+          {"synced", true}, {"primary_lsn", rep_->lsn()}, {"replica_lsn", rep_->target_lsn()}});
     }
+    auto s = rep_->status();
     json::object out{{"error", json::object{{"code", "unavailable"},
                                             {"message", "the secondary " + rep_->describe_target() +
                                                             " did not catch up in time"}}},

@@ -75,9 +75,12 @@ class replicator final : public node::store::store,
   // Replica: applies what a primary sent (see stream_request). Errors as apply_replicated,
   // and 409 stale_session when another primary process has fenced this replica since.
   asio::awaitable<core::result<std::uint64_t>> apply_stream(stream_request req);
-  // Everything /replication/status reports, and whether the node is healthy.
-  // The status computes the data's checksum (reads every document); /metrics does not.
+  // Everything /replication/status reports, the data's checksum included.
   boost::json::object status();
+  // The status's `state` alone (what /health reports).
+  std::string state();
+  // The LSN the target holds (replica: the LSN applied here).
+  std::uint64_t target_lsn() const;
   // Age of the oldest batch the target does not hold yet, in milliseconds (0 when none).
   double lag_ms() const;
   bool promoted() const { return promoted_; }

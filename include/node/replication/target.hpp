@@ -8,9 +8,11 @@
 #include "node/store/store.hpp"
 
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace node::replication {
@@ -52,22 +54,43 @@ core::result<std::unique_ptr<target>> open_target(const std::string& spec, const
                                                   std::string admin_token,
                                                   std::chrono::milliseconds timeout, bool mirror);
 
-// A checksum of the documents in the given collections: equal on two stores exactly when
-// they hold the same documents (FNV-1a 64 over collection, id and JSON text; 16 hex digits).
+// A checksum of the documents in the given collections: the sum modulo 2^64 of FNV-1a 64 over
+// each document's collection, id and JSON text, as 16 hex digits. Equal on two stores exactly
+// when they hold the same documents (up to hash collisions), whatever order they were written
+// in. Reads every document.
 std::string checksum(store::store& s, const std::vector<std::string>& collections);
 
 // The collections the shop keeps, which replication checksums.
 const std::vector<std::string>& shop_collections();
 
-// checksum(s, shop_collections()), computed again only when the store's LSN has moved
-// (every write moves it): reading every document once per write, not once per look.
+// checksum(s, shop_collections()), kept up to date from the store's change feed: the first
+// call reads every document; later calls fold in only the batches committed since, so a
+// status poll under a write load costs what was written since the last poll, not what is
+// stored. Past max_pending unfolded batches they are dropped and the next call reads every
+// document again. Loop thread only; stays where it was built (the feed holds `this`).
 class shop_checksum {
  public:
-  const std::string& of(store::store& s);
+  static constexpr std::size_t max_pending = 16384;
+
+  explicit shop_checksum(store::store& s);
+  shop_checksum(const shop_checksum&) = delete;
+  shop_checksum& operator=(const shop_checksum&) = delete;
+
+  std::string of();
+  // How many times every document was read (for tests).
+  std::uint64_t scans() const { return scans_; }
 
  private:
-  std::string value_;
-  std::optional<std::uint64_t> at_;
+  void fold(const store::committed_batch& b);
+
+  store::store& store_;
+  std::shared_ptr<void> feed_;
+  std::deque<store::batch_ref> pending_;
+  bool scanned_ = false;
+  std::uint64_t scans_ = 0;
+  // Each document's hash by collection '\0' id, and their sum.
+  std::unordered_map<std::string, std::uint64_t> hashes_;
+  std::uint64_t sum_ = 0;
 };
 
 }  // namespace node::replication
