@@ -5,6 +5,7 @@
 #include "node/core/json.hpp"
 #include "node/store/sqlite_page_cache.hpp"
 
+#include <lz4.h>
 #include <sqlite3.h>
 
 #include <fcntl.h>
@@ -92,6 +93,11 @@ class use {
                             SQLITE_STATIC));
     return *this;
   }
+  use& blob(int index, std::string_view v) {
+    check(sqlite3_bind_blob(s_, index, v.data() ? v.data() : "", static_cast<int>(v.size()),
+                            SQLITE_STATIC));
+    return *this;
+  }
   use& integer(int index, std::uint64_t v) {
     check(sqlite3_bind_int64(s_, index, static_cast<sqlite3_int64>(v)));
     return *this;
@@ -111,6 +117,11 @@ class use {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, index));
     return {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(s_, index))};
   }
+  bool column_is_blob(int index) { return sqlite3_column_type(s_, index) == SQLITE_BLOB; }
+  std::string_view column_blob(int index) {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, index));
+    return {p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(s_, index))};
+  }
   std::uint64_t column_integer(int index) {
     return static_cast<std::uint64_t>(sqlite3_column_int64(s_, index));
   }
@@ -124,6 +135,46 @@ class use {
   }
   sqlite3_stmt* s_;
 };
+
+// A change-log row's `batch` is the group's JSON text compressed with LZ4 (a BLOB: the text's
+// length as 4 bytes, little-endian, then one LZ4 block). The JSON of a group of orders
+// shrinks about 6.5 times, and the row then fits in its b-tree page instead of two overflow
+// pages: a third less written per order on async-replica (docs/storage.md). Rows written
+// before, and any row LZ4 cannot shrink, are the JSON text itself (a TEXT value).
+constexpr std::size_t log_row_header = 4;
+constexpr std::size_t max_log_text = std::size_t{1} << 30;
+
+// Sets `row` to `text` compressed; false when the text is better stored as it is.
+bool compress_log_row(std::string_view text, std::string& row) {
+  if (text.size() > max_log_text) return false;
+  const int bound = LZ4_compressBound(static_cast<int>(text.size()));
+  row.resize(log_row_header + static_cast<std::size_t>(bound));
+  const auto n = static_cast<std::uint32_t>(text.size());
+  for (std::size_t i = 0; i < log_row_header; ++i)
+    row[i] = static_cast<char>((n >> (8 * i)) & 0xff);
+  const int written = LZ4_compress_default(text.data(), row.data() + log_row_header,
+                                           static_cast<int>(text.size()), bound);
+  if (written <= 0 || log_row_header + static_cast<std::size_t>(written) >= text.size()) {
+    return false;
+  }
+  row.resize(log_row_header + static_cast<std::size_t>(written));
+  return true;
+}
+
+// The JSON text of a compressed row; nothing when the row is damaged.
+std::optional<std::string> decompress_log_row(std::string_view row) {
+  if (row.size() < log_row_header) return std::nullopt;
+  std::uint32_t n = 0;
+  for (std::size_t i = 0; i < log_row_header; ++i)
+    n |= static_cast<std::uint32_t>(static_cast<unsigned char>(row[i])) << (8 * i);
+  if (n > max_log_text) return std::nullopt;
+  std::string text(n, '\0');
+  const int got =
+      LZ4_decompress_safe(row.data() + log_row_header, text.data(),
+                          static_cast<int>(row.size() - log_row_header), static_cast<int>(n));
+  if (got < 0 || static_cast<std::uint32_t>(got) != n) return std::nullopt;
+  return text;
+}
 
 json::object parse_body(std::string_view body, std::string_view collection, std::string_view id) {
   json::error_code ec;
@@ -476,7 +527,16 @@ std::vector<committed_batch> sqlite_backend::log_after(std::uint64_t lsn, std::s
   };
   while (out.size() < max && u.step()) {
     json::error_code ec;
-    auto v = json::parse(u.column_text(0), ec);
+    json::value v;
+    if (u.column_is_blob(0)) {
+      const auto text = decompress_log_row(u.column_blob(0));
+      if (!text) {
+        throw backend_failure("corrupt change log entry after " + std::to_string(lsn + out.size()));
+      }
+      v = json::parse(*text, ec);
+    } else {
+      v = json::parse(u.column_text(0), ec);
+    }
     if (ec) {
       throw backend_failure("corrupt change log entry after " + std::to_string(lsn + out.size()));
     }
@@ -614,11 +674,14 @@ core::result<void> sqlite_backend::commit_group(bool) {
     if (group_lsn_ != begin_lsn_) use(w_.set_lsn.get()).integer(1, group_lsn_).step();
     if (!group_log_.empty()) {
       group_log_.append("]");
-      use(w_.log.get())
-          .integer(1, group_log_last_)
-          .text(2, group_log_)
-          .integer(3, group_log_first_)
-          .step();
+      use row(w_.log.get());
+      row.integer(1, group_log_last_).integer(3, group_log_first_);
+      if (compress_log_row(group_log_, log_row_)) {
+        row.blob(2, log_row_);
+      } else {
+        row.text(2, group_log_);
+      }
+      row.step();
       group_log_.clear();
     }
     use(w_.commit.get()).step();

@@ -144,11 +144,13 @@ class sqlite_backend : public backend {
   std::uint64_t group_lsn_ = 0;
   // The LSN the group began at: commit_group writes group_lsn_ when it moved.
   std::uint64_t begin_lsn_ = 0;
-  // The group's change-log entries, written as one row (a JSON array of batches, keyed by
-  // the last LSN, `first` the first) by commit_group; the LSNs mean something only while
+  // The group's change-log entries, written as one row (a JSON array of batches, LZ4-
+  // compressed, keyed by the last LSN, `first` the first) by commit_group; the LSNs mean something only while
   // group_log_ is not empty.
   std::string group_log_;
   std::uint64_t group_log_first_ = 0, group_log_last_ = 0;
+  // The row as written: group_log_ compressed (see log_row in sqlite_backend.cpp).
+  std::string log_row_;
   // What rollback_to_savepoint restores.
   struct savepoint_mark {
     std::uint64_t lsn = 0;

@@ -406,3 +406,58 @@ TEST_CASE("replication store: an sqlite change log of one batch per row is read 
   REQUIRE(run_txn(io, s, put_fn("products", "4", {})).has_value());
   CHECK(s->change_log_first() == 2);
 }
+
+TEST_CASE("replication store: the sqlite change log's rows are stored compressed", "[unit]") {
+  temp_dir dir;
+  const auto path = dir.path() / "shop.db";
+  std::vector<std::shared_ptr<std::optional<txn_result>>> results;
+  {
+    asio::io_context io;
+    auto s = open_store("sqlite:" + path.string(), io);
+    s->keep_change_log();
+    // Orders written together: one group, one row of about 30 similar batches.
+    for (int i = 0; i < 30; ++i) {
+      results.push_back(spawn_txn(
+          io, s,
+          put_fn("orders", std::to_string(i),
+                 {{"userId", "u" + std::to_string(i)},
+                  {"items", json::array{json::object{{"productId", i % 7}, {"quantity", 1}}}},
+                  {"status", "confirmed"},
+                  {"createdAt", "2026-11-30T17:30:00.000Z"}})));
+    }
+    drain(io);
+    for (const auto& r : results)
+      REQUIRE((r->has_value() && (*r)->has_value()));
+    s->close();
+  }
+  std::size_t blobs = 0, stored = 0;
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT typeof(batch), length(batch) FROM log", -1, &st,
+                               nullptr) == SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      const std::string type = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+      blobs += type == "blob" ? 1 : 0;
+      stored += static_cast<std::size_t>(sqlite3_column_int64(st, 1));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+  }
+  asio::io_context io;
+  auto s = open_store("sqlite:" + path.string(), io);
+  s->keep_change_log();
+  const auto all = s->changes_after(0, 100);
+  REQUIRE(all.size() == 30);
+  std::string text;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    CHECK(all[i].lsn == i + 1);
+    REQUIRE(all[i].ops.size() == 1);
+    CHECK(s->get("orders", all[i].ops[0].id) == all[i].ops[0].doc);
+    append_batch_json_text(text, all[i]);
+  }
+  CHECK(blobs >= 1);
+  INFO("JSON " << text.size() << " bytes, stored " << stored);
+  CHECK(stored * 3 < text.size());
+}
