@@ -276,16 +276,19 @@ bench_ok() {
 }
 
 BENCH_TARGETS=()
-declare -A BENCH_TARGET_URL=() BENCH_TARGET_LUA=() BENCH_TARGET_PIDS=()
+declare -A BENCH_TARGET_URL=() BENCH_TARGET_LUA=() BENCH_TARGET_PIDS=() BENCH_TARGET_AFTER=()
 declare -A MED_RPS=() MED_P99=() MED_CPU=()
 
-# bench_target NAME URL [LUA] [PIDS]: adds a wrk target to the next bench_rounds; PIDS
-# (space-separated) are the processes whose CPU time is counted per request.
+# bench_target NAME URL [LUA] [PIDS] [AFTER]: adds a wrk target to the next bench_rounds; PIDS
+# (space-separated) are the processes whose CPU time is counted per request; AFTER is a
+# command run after each of its runs, before the next target's (to let work it left behind,
+# such as an asynchronous replica's shipping, finish outside the next target's run).
 bench_target() {
   BENCH_TARGETS+=("$1")
   BENCH_TARGET_URL[$1]=$2
   BENCH_TARGET_LUA[$1]=${3:-}
   BENCH_TARGET_PIDS[$1]=${4:-}
+  BENCH_TARGET_AFTER[$1]=${5:-}
 }
 
 # bench_rounds CONNECTIONS SECONDS ROUNDS: runs wrk against each target in turn, ROUNDS times,
@@ -307,6 +310,7 @@ bench_rounds() {
       p99[$name]+=" $WRK_P99_MS"
       cpu[$name]+=" $WRK_CPU_US"
       if [[ -n $WRK_ERRORS ]]; then errors[$name]=$((${errors[$name]:-0} + 1)); fi
+      if [[ -n ${BENCH_TARGET_AFTER[$name]} ]]; then eval "${BENCH_TARGET_AFTER[$name]}"; fi
     done
   done
   for name in "${BENCH_TARGETS[@]}"; do
@@ -325,6 +329,7 @@ bench_rounds() {
   BENCH_TARGET_URL=()
   BENCH_TARGET_LUA=()
   BENCH_TARGET_PIDS=()
+  BENCH_TARGET_AFTER=()
 }
 
 # bench_compare LABEL NODE_URL NGINX_URL CONNECTIONS SECONDS ROUNDS [LUA] [PIDS]: bench_rounds
