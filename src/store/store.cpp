@@ -24,6 +24,7 @@
 #include <deque>
 #include <filesystem>
 #include <iterator>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -431,17 +432,47 @@ class store_core : public std::enable_shared_from_this<store_core> {
       out.history = writer_history_;
       dirty = true;
     }
+    std::vector<batch_ref> fresh;
     for (auto& b : r.batches) {
-      if (b->lsn <= lsn) {
-        continue;
-      }
-      write_batch(*b, out.logged);
+      if (b->lsn > (fresh.empty() ? lsn : fresh.back()->lsn)) fresh.push_back(std::move(b));
+    }
+    if (out.logged || fresh.size() < 2) {
+      for (const auto& b : fresh)
+        write_batch(*b, out.logged);
+    } else {
+      write_last_versions(fresh);
+    }
+    for (auto& b : fresh) {
       lsn = b->lsn;
       out.batches.push_back(std::move(b));
       dirty = true;
     }
     backend_->release();
     return json::value(lsn);
+  }
+
+  // Writer thread: batches that go in together, in one transaction, with no change log to
+  // keep each of them: only each document's last write among them is stored, in key order.
+  // The versions in between are never seen by anyone (an asynchronous secondary's request of
+  // 256 orders over 100 products rewrote each product about 2.5 times).
+  void write_last_versions(const std::vector<batch_ref>& batches) {
+    std::map<std::pair<std::string_view, std::string_view>, const op*> last;
+    for (const auto& b : batches) {
+      for (const auto& o : b->ops) {
+        last.insert_or_assign({o.collection, o.id}, &o);
+        if (o.type == op::kind::put) {
+          if (auto id = numeric_id(o.id)) backend_->w_keep_id(o.collection, *id);
+        }
+      }
+    }
+    for (const auto& [key, o] : last) {
+      if (o->type == op::kind::put) {
+        backend_->w_put(o->collection, o->id, o->doc);
+      } else {
+        backend_->w_del(o->collection, o->id);
+      }
+    }
+    backend_->w_set_lsn(batches.back()->lsn);
   }
 
   // Writer thread: a batch decided elsewhere (replicated, or announced earlier) with its
