@@ -300,7 +300,9 @@ shop_checksum::shop_checksum(store::store& s) : store_(s) {
   feed_ = store_.subscribe([this](const store::batch_ref& b) {
     if (!scanned_) return;  // the first scan will read it
     if (pending_.size() == max_pending) {
-      pending_.clear();
+      // Nobody has looked for a while: let go of the hashes too until someone does.
+      pending_ = {};
+      hashes_ = {};
       scanned_ = false;
       return;
     }
