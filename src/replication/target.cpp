@@ -3,6 +3,7 @@
 #include "node/replication/target.hpp"
 
 #include "node/core/json.hpp"
+#include "node/core/log.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -80,6 +81,10 @@ std::string make_session_id() {
 // replica refuse other sessions and answers only after everything it accepted before.
 class remote_target final : public target {
  public:
+  // A request carries batches up to about this many bytes (at least one batch), half a
+  // replica's default --max-body (1 MiB): more would be answered 413 every time.
+  static constexpr std::size_t max_request_bytes = std::size_t{512} * 1024;
+
   remote_target(http::client& client, std::string spec, std::string host, std::uint16_t port,
                 std::string token, std::chrono::milliseconds timeout)
       : client_(client),
@@ -108,8 +113,14 @@ class remote_target final : public target {
     body += std::to_string(durable_lsn);
     body += ",\"batches\":[";
     for (std::size_t i = 0; i < batches.size(); ++i) {
+      const std::size_t before = body.size();
       if (i != 0) body += ',';
       store::append_batch_json_text(body, *batches[i]);
+      if (i != 0 && body.size() > max_request_bytes) {
+        // The rest goes in the next request: the answer's applied LSN says where to go on.
+        body.resize(before);
+        break;
+      }
     }
     body += "]}";
     auto op = post_apply(std::move(body));
@@ -174,6 +185,7 @@ class remote_target final : public target {
   // POST /replication/apply with `body`: 200 applied; 409 other_history, fenced or gap by
   // the error code; anything else failed.
   asio::awaitable<answer> post_apply(std::string body) {
+    const std::size_t req_size = body.size();
     auto req = request(bhttp::verb::post, "/replication/apply", std::move(body));
     auto op = client_.send(std::move(req));
     auto r = co_await std::move(op);
@@ -190,6 +202,12 @@ class remote_target final : public target {
                : code == "stale_session"  ? answer::kind::fenced
                                           : answer::kind::gap;
       co_return a;
+    }
+    if (r->status == 413 && !warned_too_large_) {
+      warned_too_large_ = true;
+      core::log::error("replication: " + spec_ + " refused a request of " +
+                       std::to_string(req_size) +
+                       " bytes as too large (413): one batch is over its --max-body; raise it");
     }
     co_return answer{};
   }
@@ -230,6 +248,7 @@ class remote_target final : public target {
   std::string token_;
   std::chrono::milliseconds timeout_;
   std::string session_;
+  bool warned_too_large_ = false;
 };
 
 }  // namespace

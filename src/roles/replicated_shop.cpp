@@ -105,9 +105,16 @@ class replicated_shop final : public role {
     if (!read_count(c.query("max"), max) || max == 0 || max > 10000) {
       co_return http::error_reply(core::bad_request("max must be 1 to 10000", "max"));
     }
+    // At most about 4 MiB of batches (at least one), half the 8 MiB a node's client reads
+    // of an answer: a primary rolling forward asks again from where the answer ends.
+    constexpr std::size_t max_answer_bytes = std::size_t{4} * 1024 * 1024;
     json::array list;
+    std::size_t bytes = 0;
     for (const auto& b : rep_->changes_after(after, static_cast<std::size_t>(max))) {
-      list.push_back(store::batch_to_json(b));
+      auto v = store::batch_to_json(b);
+      bytes += core::to_json(v).size();
+      if (!list.empty() && bytes > max_answer_bytes) break;
+      list.push_back(std::move(v));
     }
     co_return http::json_reply(json::object{{"history", rep_->history()},
                                             {"applied_lsn", rep_->lsn()},
