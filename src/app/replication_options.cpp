@@ -25,7 +25,7 @@ po::options_description replication_options() {
       "async-replica: ship every MS milliseconds; 0 ships only on POST /sync")(
       "sync-timeout-ms", po::value<long>()->default_value(5000)->value_name("MS"),
       "async-replica: how long POST /sync waits for the secondary")(
-      "replication-batch", po::value<std::size_t>()->default_value(2048)->value_name("N"),
+      "replication-batch", po::value<std::size_t>()->default_value(256)->value_name("N"),
       "batches per replication request");
   return r;
 }

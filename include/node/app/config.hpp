@@ -79,7 +79,7 @@ struct replication_config {
   std::string replica;  // async-replica: --replica=TARGET
   std::chrono::milliseconds interval{1000};
   std::chrono::milliseconds sync_timeout{5000};
-  std::size_t batch_max = 2048;
+  std::size_t batch_max = 256;
 };
 
 struct node_config {

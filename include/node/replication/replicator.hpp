@@ -50,7 +50,7 @@ struct replicator_options {
   std::chrono::milliseconds mirror_timeout{2000};  // sync: how long a write waits for the mirror
   std::chrono::milliseconds interval{1000};        // async: 0 ships only on sync()
   std::chrono::milliseconds sync_timeout{5000};    // async: how long sync() waits
-  std::size_t max_batches = 2048;                  // batches per request
+  std::size_t max_batches = 256;                   // batches per request
 };
 
 class replicator final : public node::store::store,
