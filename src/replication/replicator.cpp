@@ -635,6 +635,11 @@ std::optional<json::object> replicator::get(std::string_view collection, std::st
 std::vector<node::store::entry> replicator::list(std::string_view collection) {
   return inner_->list(collection);
 }
+std::vector<node::store::entry> replicator::list_where(std::string_view collection,
+                                                       std::string_view field,
+                                                       std::string_view value) {
+  return inner_->list_where(collection, field, value);
+}
 std::uint64_t replicator::lsn() {
   return inner_->lsn();
 }

@@ -9,6 +9,20 @@
 
 namespace node::store {
 
+std::vector<entry> where_string_field(std::vector<entry> all, std::string_view field,
+                                      std::string_view value) {
+  std::erase_if(all, [&](const entry& e) {
+    const auto* f = e.doc.if_contains(field);
+    return !f || !f->is_string() || f->get_string() != value;
+  });
+  return all;
+}
+
+std::vector<entry> backend::list_where(std::string_view collection, std::string_view field,
+                                       std::string_view value) {
+  return where_string_field(list(collection), field, value);
+}
+
 std::string make_history_id() {
   static constexpr char digits[] = "0123456789abcdef";
   std::random_device rd;

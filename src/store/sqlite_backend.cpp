@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -372,6 +373,9 @@ core::result<std::unique_ptr<sqlite_backend>> sqlite_backend::open(
     st.list = prepare(db,
                       "SELECT id, body FROM docs WHERE collection = ?1 "
                       "ORDER BY length(CAST(id AS BLOB)), id");
+    st.list_where = prepare(db,
+                            "SELECT id, body FROM docs WHERE collection = ?1 AND "
+                            "json_extract(body, ?2) = ?3 ORDER BY length(CAST(id AS BLOB)), id");
     st.lsn = prepare(db, "SELECT value FROM meta WHERE key = 'lsn'");
     st.log_after = prepare(db, "SELECT batch FROM log WHERE lsn > ?1 ORDER BY lsn LIMIT ?2");
     st.log_first = prepare(db, "SELECT coalesce(first, lsn) FROM log ORDER BY lsn LIMIT 1");
@@ -486,6 +490,27 @@ std::vector<entry> sqlite_backend::list(std::string_view collection) {
   }
   auto out = list_docs(r_.list.get(), collection);
   if (out.size() <= max_cached_list) list_cache_[std::move(key)] = out;
+  return out;
+}
+
+std::vector<entry> sqlite_backend::list_where(std::string_view collection, std::string_view field,
+                                              std::string_view value) {
+  // A JSON path names the field; only plain names are put in one. json_extract gives a JSON
+  // string as its text and a number as a number, which never equals a text; an array or
+  // object would compare as its JSON text (the callers' values never look like one).
+  const bool plain = !field.empty() && std::all_of(field.begin(), field.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+  if (!plain) return backend::list_where(collection, field, value);
+  const std::string path = "$." + std::string(field);
+  use u(r_.list_where.get());
+  u.text(1, collection).text(2, path).text(3, value);
+  std::vector<entry> out;
+  while (u.step()) {
+    std::string id(u.column_text(0));
+    auto doc = parse_body(u.column_text(1), collection, id);
+    out.push_back({std::move(id), std::move(doc)});
+  }
   return out;
 }
 

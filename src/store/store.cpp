@@ -606,6 +606,10 @@ class store_handle final : public store {
   std::vector<entry> list(std::string_view collection) override {
     return core_->data().list(collection);
   }
+  std::vector<entry> list_where(std::string_view collection, std::string_view field,
+                                std::string_view value) override {
+    return core_->data().list_where(collection, field, value);
+  }
   std::uint64_t lsn() override { return core_->data().lsn(); }
   std::string history() override { return core_->data().history(); }
 
@@ -723,6 +727,11 @@ asio::awaitable<core::result<std::uint64_t>> store::apply_replicated(
 
 asio::awaitable<core::result<std::string>> store::new_history() {
   co_return core::unavailable("store " + describe() + " cannot change its history");
+}
+
+std::vector<entry> store::list_where(std::string_view collection, std::string_view field,
+                                     std::string_view value) {
+  return where_string_field(list(collection), field, value);
 }
 
 core::result<std::shared_ptr<store>> store::open(std::string_view spec, asio::any_io_executor loop,

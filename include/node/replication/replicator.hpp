@@ -90,6 +90,8 @@ class replicator final : public node::store::store,
   // node::store::store: reads and replication calls go to the inner store.
   std::optional<boost::json::object> get(std::string_view collection, std::string_view id) override;
   std::vector<node::store::entry> list(std::string_view collection) override;
+  std::vector<node::store::entry> list_where(std::string_view collection, std::string_view field,
+                                             std::string_view value) override;
   std::uint64_t lsn() override;
   std::string history() override;
   asio::awaitable<core::result<boost::json::value>> transact(node::store::txn_fn fn) override;

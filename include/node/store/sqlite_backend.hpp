@@ -59,6 +59,8 @@ class sqlite_backend : public backend {
 
   std::optional<boost::json::object> get(std::string_view collection, std::string_view id) override;
   std::vector<entry> list(std::string_view collection) override;
+  std::vector<entry> list_where(std::string_view collection, std::string_view field,
+                                std::string_view value) override;
   std::uint64_t lsn() override;
   std::string history() override;
   void apply(const committed_batch& batch) override;
@@ -100,7 +102,7 @@ class sqlite_backend : public backend {
 
   // Prepared statements of one connection.
   struct statements {
-    stmt_ptr get, list, lsn, log_after, log_first;
+    stmt_ptr get, list, list_where, lsn, log_after, log_first;
     // writer connection only
     stmt_ptr put, del, last_id, keep_id, set_lsn, set_history, log, prune;
     // transaction control, prepared once rather than parsed on every request
@@ -145,8 +147,8 @@ class sqlite_backend : public backend {
   // The LSN the group began at: commit_group writes group_lsn_ when it moved.
   std::uint64_t begin_lsn_ = 0;
   // The group's change-log entries, written as one row (a JSON array of batches, LZ4-
-  // compressed, keyed by the last LSN, `first` the first) by commit_group; the LSNs mean something only while
-  // group_log_ is not empty.
+  // compressed, keyed by the last LSN, `first` the first) by commit_group; the LSNs mean something
+  // only while group_log_ is not empty.
   std::string group_log_;
   std::uint64_t group_log_first_ = 0, group_log_last_ = 0;
   // The row as written: group_log_ compressed (see log_row in sqlite_backend.cpp).

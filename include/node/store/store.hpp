@@ -125,6 +125,11 @@ class store {
   virtual std::optional<boost::json::object> get(std::string_view collection,
                                                  std::string_view id) = 0;
   virtual std::vector<entry> list(std::string_view collection) = 0;
+  // The documents of `collection` whose top-level field `field` is the string `value`, in
+  // list()'s order: still a pass over the collection, but the SQLite store makes it inside
+  // SQLite instead of parsing every document (this default filters list()).
+  virtual std::vector<entry> list_where(std::string_view collection, std::string_view field,
+                                        std::string_view value);
   // The LSN of the last committed batch (0 for a new store).
   virtual std::uint64_t lsn() = 0;
   // A random id made when the store was first created, kept durably with the data;

@@ -395,3 +395,49 @@ TEST_CASE("store: a full queue answers 503 at once", "[unit]") {
   }
   CHECK(s->list("items").size() == 4096);
 }
+
+TEST_CASE("store: list_where gives the documents whose field is that string, in list order",
+          "[unit]") {
+  const std::string kind = GENERATE(as<std::string>{}, "memory", "json", "sqlite");
+  INFO(kind);
+  temp_dir dir;
+  asio::io_context io;
+  auto s = open_store(spec_for(kind, dir), io);
+  const std::vector<std::pair<std::string, json::object>> docs = {
+      {"1", {{"userId", "ann"}, {"n", 1}}},
+      {"2", {{"userId", "bob"}}},
+      {"10", {{"userId", "ann"}, {"n", 10}}},
+      {"3", {{"userId", 7}}},
+      {"4", {{"user", "ann"}}},
+      {"5", {{"nested", {{"userId", "ann"}}}}},
+      {"6", {{"userId", "ann\"quoted"}}},
+      {"7", {{"userId", "Ann"}}},
+  };
+  for (const auto& [id, doc] : docs)
+    REQUIRE(run_txn(io, s, put_fn("orders", id, doc)).has_value());
+  REQUIRE(run_txn(io, s, put_fn("carts", "9", {{"userId", "ann"}})).has_value());
+
+  const auto ids = [](const std::vector<entry>& list) {
+    std::vector<std::string> out;
+    for (const auto& e : list)
+      out.push_back(e.id);
+    return out;
+  };
+  CHECK(ids(s->list_where("orders", "userId", "ann")) == std::vector<std::string>{"1", "10"});
+  CHECK(s->list_where("orders", "userId", "ann").at(1).doc.at("n") == 10);
+  CHECK(ids(s->list_where("orders", "userId", "ann\"quoted")) == std::vector<std::string>{"6"});
+  CHECK(s->list_where("orders", "userId", "7").empty());
+  CHECK(s->list_where("orders", "userId", "nobody").empty());
+  CHECK(ids(s->list_where("carts", "userId", "ann")) == std::vector<std::string>{"9"});
+  // What filtering list() gives, whatever the field.
+  for (const std::string field : {"userId", "user", "n", "user id"}) {
+    for (const std::string value : {"ann", "bob", "7", ""}) {
+      std::vector<std::string> expected;
+      for (const auto& e : s->list("orders")) {
+        const auto* f = e.doc.if_contains(field);
+        if (f && f->is_string() && f->get_string() == value) expected.push_back(e.id);
+      }
+      CHECK(ids(s->list_where("orders", field, value)) == expected);
+    }
+  }
+}
