@@ -751,11 +751,8 @@ class consensus_role final : public role {
   asio::awaitable<response> ledger(context& c) {
     const auto model = c.query("model");
     json::array out;
-    for (auto& e : store_->list(ledger_collection)) {
-      if (model) {
-        const auto* m = e.doc.if_contains("model");
-        if (m == nullptr || !m->is_string() || m->get_string() != *model) continue;
-      }
+    for (auto& e : model ? store_->list_where(ledger_collection, "model", *model)
+                         : store_->list(ledger_collection)) {
       out.push_back(std::move(e.doc));
     }
     co_return http::json_reply(out);
