@@ -100,14 +100,14 @@ core::result<stream_request> read_stream_request(const json::value& body) {
 
 replicator::replicator(asio::any_io_executor ex, std::shared_ptr<node::store::store> inner,
                        std::unique_ptr<target> t, replicator_options opts)
-    : ex_(ex),
+    : ex_(std::move(ex)),
       inner_(std::move(inner)),
       target_(std::move(t)),
       opts_(opts),
       stream_({opts.max_batches, std::chrono::milliseconds(100), std::chrono::milliseconds(2000),
                opts.mode == replicator_mode::sync}),
       policy_(opts.on_mirror_failure),
-      wake_(ex),
+      wake_(ex_),
       checksum_(*inner_),
       wait_counts_(wait_bounds().size(), 0),
       lag_counts_(lag_bounds().size(), 0) {
@@ -230,7 +230,7 @@ void replicator::start() {
   }
   running_ = true;
   next_tick_ = clock::now() + opts_.interval;
-  asio::co_spawn(ex_, run_shipper(), [self = shared_from_this()](std::exception_ptr e) {
+  asio::co_spawn(ex_, run_shipper(), [self = shared_from_this()](const std::exception_ptr& e) {
     if (e) {
       try {
         std::rethrow_exception(e);
