@@ -647,8 +647,9 @@ std::string replicator::history() {
   return inner_->history();
 }
 asio::awaitable<core::result<std::uint64_t>> replicator::apply_replicated(
-    std::string history, std::vector<node::store::batch_ref> batches) {
-  auto op = apply_stream(stream_request{std::move(history), {}, false, 0, std::move(batches)});
+    std::string history, std::vector<node::store::batch_ref> batches, std::uint64_t held_upto) {
+  auto op =
+      apply_stream(stream_request{std::move(history), {}, false, held_upto, std::move(batches)});
   co_return co_await std::move(op);
 }
 
@@ -668,7 +669,8 @@ asio::awaitable<core::result<std::uint64_t>> replicator::apply_stream(stream_req
   }
   // Queued behind everything accepted before (the store applies in order), so the answer
   // to a fencing request covers every batch an earlier session got in.
-  auto op = inner_->apply_replicated(std::move(req.history), std::move(req.batches));
+  auto op =
+      inner_->apply_replicated(std::move(req.history), std::move(req.batches), req.durable_lsn);
   auto r = co_await std::move(op);
   if (r && req.durable_lsn > 0) {
     inner_->prune_change_log(std::min(req.durable_lsn, *r));

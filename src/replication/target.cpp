@@ -33,7 +33,7 @@ class local_target final : public target {
 
   asio::awaitable<answer> apply(std::string history, std::vector<store::batch_ref> batches,
                                 std::uint64_t durable_lsn) override {
-    auto op = store_->apply_replicated(std::move(history), std::move(batches));
+    auto op = store_->apply_replicated(std::move(history), std::move(batches), durable_lsn);
     auto r = co_await std::move(op);
     if (r) {
       store_->prune_change_log(std::min(durable_lsn, *r));

@@ -53,6 +53,7 @@ struct request {
   txn_fn fn;
   std::string history;
   std::vector<batch_ref> batches;
+  std::uint64_t held_upto = 0;  // replicate: batches the sender holds (no log entry here)
   std::function<void(core::result<json::value>, std::uint64_t)> complete;
 };
 
@@ -65,9 +66,10 @@ struct group_outcome {
   bool announced = false;                          // the loop was told of them before the commit
   std::optional<std::string> history;              // a history id set by the group
   bool logged = false;                             // the batches went to the change log
-  std::uint64_t pruned_upto = 0;                   // log entries at or below it went
-  bool failed = false;                             // nothing of the group was committed
-  bool durable = false;                            // a durable commit was made
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> unlogged;  // ...except these LSN ranges
+  std::uint64_t pruned_upto = 0;                                  // log entries at or below it went
+  bool failed = false;   // nothing of the group was committed
+  bool durable = false;  // a durable commit was made
   double commit_seconds = 0;
 };
 
@@ -436,9 +438,14 @@ class store_core : public std::enable_shared_from_this<store_core> {
     for (auto& b : r.batches) {
       if (b->lsn > (fresh.empty() ? lsn : fresh.back()->lsn)) fresh.push_back(std::move(b));
     }
-    if (out.logged || fresh.size() < 2) {
+    // A change log keeps what the sender may lose: nothing it already holds durably.
+    const auto log_this = [&](const batch_ref& b) { return out.logged && b->lsn > r.held_upto; };
+    if (!fresh.empty() && out.logged && fresh.front()->lsn <= r.held_upto) {
+      out.unlogged.emplace_back(fresh.front()->lsn, std::min(fresh.back()->lsn, r.held_upto));
+    }
+    if (fresh.size() < 2 || log_this(fresh.back())) {
       for (const auto& b : fresh)
-        write_batch(*b, out.logged);
+        write_batch(*b, log_this(b));
     } else {
       write_last_versions(fresh);
     }
@@ -546,7 +553,9 @@ class store_core : public std::enable_shared_from_this<store_core> {
     }
     for (const auto& batch : out.batches) {
       backend_->apply(*batch);
-      if (out.logged) {
+      if (out.logged && std::none_of(out.unlogged.begin(), out.unlogged.end(), [&](const auto& r) {
+            return batch->lsn >= r.first && batch->lsn <= r.second;
+          })) {
         backend_->apply_log(*batch);
       }
       const auto subscribers = subscribers_;
@@ -628,12 +637,14 @@ class store_handle final : public store {
   }
 
   using store::apply_replicated;
-  asio::awaitable<core::result<std::uint64_t>> apply_replicated(
-      std::string history, std::vector<batch_ref> batches) override {
+  asio::awaitable<core::result<std::uint64_t>> apply_replicated(std::string history,
+                                                                std::vector<batch_ref> batches,
+                                                                std::uint64_t held_upto) override {
     request r;
     r.type = request::kind::replicate;
     r.history = std::move(history);
     r.batches = std::move(batches);
+    r.held_upto = held_upto;
     auto op = submit(std::move(r), nullptr);
     auto res = co_await std::move(op);
     if (!res) {
@@ -708,11 +719,19 @@ asio::awaitable<core::result<json::value>> store::transact_info(txn_fn fn, commi
   co_return co_await std::move(op);
 }
 
-asio::awaitable<core::result<std::uint64_t>> store::apply_replicated(
-    std::string history, std::vector<batch_ref> batches) {
+asio::awaitable<core::result<std::uint64_t>> store::apply_replicated(std::string history,
+                                                                     std::vector<batch_ref> batches,
+                                                                     std::uint64_t held_upto) {
   (void)history;
   (void)batches;
+  (void)held_upto;
   co_return core::unavailable("store " + describe() + " cannot apply replicated batches");
+}
+
+asio::awaitable<core::result<std::uint64_t>> store::apply_replicated(
+    std::string history, std::vector<batch_ref> batches) {
+  auto op = apply_replicated(std::move(history), std::move(batches), 0);
+  co_return co_await std::move(op);
 }
 
 asio::awaitable<core::result<std::uint64_t>> store::apply_replicated(

@@ -99,7 +99,8 @@ class replicator final : public node::store::store,
       node::store::txn_fn fn, node::store::commit_info& info) override;
   using node::store::store::apply_replicated;
   asio::awaitable<core::result<std::uint64_t>> apply_replicated(
-      std::string history, std::vector<node::store::batch_ref> batches) override;
+      std::string history, std::vector<node::store::batch_ref> batches,
+      std::uint64_t held_upto) override;
   std::vector<node::store::committed_batch> changes_after(std::uint64_t lsn,
                                                           std::size_t max) override;
   std::uint64_t change_log_first() override;

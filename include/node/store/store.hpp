@@ -153,7 +153,11 @@ class store {
   // durably and atomically with the LSN: batches at or below lsn() are skipped. A store
   // that never committed anything adopts `history`. Returns the LSN now applied. Errors:
   // 409 `replication_gap` (a batch beyond lsn() + 1) or `history_mismatch`; nothing applied.
+  // `held_upto`: the sender holds the batches up to that LSN durably itself, so a change log
+  // kept here need not (a mirror's log is for batches its primary may have lost).
   virtual boost::asio::awaitable<core::result<std::uint64_t>> apply_replicated(
+      std::string history, std::vector<batch_ref> batches, std::uint64_t held_upto);
+  boost::asio::awaitable<core::result<std::uint64_t>> apply_replicated(
       std::string history, std::vector<batch_ref> batches);
   // The same for batches the caller owns (parsed from a request, read from a log).
   boost::asio::awaitable<core::result<std::uint64_t>> apply_replicated(

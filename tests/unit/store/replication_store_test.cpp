@@ -519,3 +519,36 @@ TEST_CASE("replication store: batches applied together leave what applying them 
       run_txn(io, together, [](txn& t) -> txn_result { return json::value(t.next_id("orders")); });
   CHECK(next.value().to_number<std::uint64_t>() > 9);
 }
+
+TEST_CASE("replication store: batches the sender holds get no change-log entry", "[unit]") {
+  const std::string kind = GENERATE(as<std::string>{}, "memory", "json", "sqlite");
+  INFO(kind);
+  temp_dir dir;
+  asio::io_context io;
+  const std::string history = "0123456789abcdef0123456789abcdef";
+  auto s = open_logged(kind, dir, io);
+  const auto apply = [&](std::vector<committed_batch> batches, std::uint64_t held_upto) {
+    std::vector<batch_ref> refs;
+    for (auto& b : batches)
+      refs.push_back(std::make_shared<const committed_batch>(std::move(b)));
+    return run_co(io, s->apply_replicated(history, std::move(refs), held_upto));
+  };
+  // The sender holds 1 and 2 durably, not 3 and 4 (a mirror's primary mid-commit).
+  auto r = apply(
+      {put_batch(1, "1", 1), put_batch(2, "2", 2), put_batch(3, "1", 3), put_batch(4, "4", 4)}, 2);
+  REQUIRE(r.has_value());
+  CHECK(*r == 4);
+  CHECK(s->change_log_first() == 3);
+  auto logged = s->changes_after(2, 10);
+  REQUIRE(logged.size() == 2);
+  CHECK(logged[0].lsn == 3);
+  CHECK(logged[1].ops.at(0).id == "4");
+  // Everything held by the sender: nothing logged, the data as sent.
+  r = apply({put_batch(5, "1", 5), put_batch(6, "1", 6)}, 6);
+  REQUIRE(r.has_value());
+  CHECK(*r == 6);
+  CHECK(s->changes_after(4, 10).empty());
+  CHECK(s->get("products", "1")->at("n") == 6);
+  CHECK(s->get("products", "2")->at("n") == 2);
+  CHECK(s->lsn() == 6);
+}
