@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(cmake make g++ ccache pkg-config libboost1.81-dev libboost-json1.81-dev
-          libboost-program-options1.81-dev libboost-url1.81-dev catch2 libsqlite3-dev sqlite3 libjemalloc-dev liblz4-dev curl)
+          libboost-program-options1.81-dev libboost-url1.81-dev catch2 libsqlite3-dev sqlite3
+          libjemalloc-dev liblz4-dev curl)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light)
 fi
