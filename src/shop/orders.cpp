@@ -236,12 +236,11 @@ json::value order_to_api(std::string_view id, const json::object& doc) {
                       {"createdAt", stored_string(doc, "createdAt")}};
 }
 
-core::result<json::value> orders_for_user(const std::vector<store::entry>& orders,
-                                          std::string_view user_id) {
+core::result<json::value> orders_for_user(const orders_of_fn& orders_of, std::string_view user_id) {
   auto user = parse_user_id(user_id);
   if (!user) return user.error();
   json::array out;
-  for (const store::entry& e : orders) {
+  for (const store::entry& e : orders_of(*user)) {
     if (stored_string(e.doc, "userId") == *user) out.push_back(order_to_api(e.id, e.doc));
   }
   return out;

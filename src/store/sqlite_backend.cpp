@@ -196,9 +196,8 @@ std::optional<json::object> get_doc(sqlite3_stmt* s, std::string_view collection
   return parse_body(u.column_text(0), collection, id);
 }
 
-std::vector<entry> list_docs(sqlite3_stmt* s, std::string_view collection) {
-  use u(s);
-  u.text(1, collection);
+// The (id, body) rows of a bound statement over `collection`, parsed.
+std::vector<entry> read_entries(use& u, std::string_view collection) {
   std::vector<entry> out;
   while (u.step()) {
     std::string id(u.column_text(0));
@@ -206,6 +205,12 @@ std::vector<entry> list_docs(sqlite3_stmt* s, std::string_view collection) {
     out.push_back({std::move(id), std::move(doc)});
   }
   return out;
+}
+
+std::vector<entry> list_docs(sqlite3_stmt* s, std::string_view collection) {
+  use u(s);
+  u.text(1, collection);
+  return read_entries(u, collection);
 }
 
 std::uint64_t read_lsn(sqlite3_stmt* s) {
@@ -505,13 +510,7 @@ std::vector<entry> sqlite_backend::list_where(std::string_view collection, std::
   const std::string path = "$." + std::string(field);
   use u(r_.list_where.get());
   u.text(1, collection).text(2, path).text(3, value);
-  std::vector<entry> out;
-  while (u.step()) {
-    std::string id(u.column_text(0));
-    auto doc = parse_body(u.column_text(1), collection, id);
-    out.push_back({std::move(id), std::move(doc)});
-  }
-  return out;
+  return read_entries(u, collection);
 }
 
 std::uint64_t sqlite_backend::lsn() {

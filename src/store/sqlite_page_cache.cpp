@@ -108,20 +108,10 @@ bool do_install() {
   if (sqlite3_config(SQLITE_CONFIG_GETPCACHE2, &base) != SQLITE_OK || !base.xCreate) {
     return false;
   }
-  static sqlite3_pcache_methods2 wrapped{};
-  wrapped.iVersion = 1;
-  wrapped.pArg = nullptr;
-  wrapped.xInit = init;
-  wrapped.xShutdown = shutdown;
-  wrapped.xCreate = create;
-  wrapped.xCachesize = cachesize;
-  wrapped.xPagecount = pagecount;
-  wrapped.xFetch = fetch;
-  wrapped.xUnpin = unpin;
-  wrapped.xRekey = rekey;
-  wrapped.xTruncate = truncate;
-  wrapped.xDestroy = destroy;
-  wrapped.xShrink = shrink;
+  // In sqlite3_pcache_methods2 order: iVersion, pArg, then xInit ... xShrink.
+  static sqlite3_pcache_methods2 wrapped = {1,         nullptr,   init,  shutdown, create,
+                                            cachesize, pagecount, fetch, unpin,    rekey,
+                                            truncate,  destroy,   shrink};
   return sqlite3_config(SQLITE_CONFIG_PCACHE2, &wrapped) == SQLITE_OK;
 }
 

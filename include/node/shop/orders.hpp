@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,9 +82,12 @@ placed_order unpack_placed_order(json::value envelope);
 // "total","status","createdAt"}.
 json::value order_to_api(std::string_view id, const json::object& doc);
 
+// Reads the orders of one (valid) user id: at least those, in id order (a store's
+// list_where("orders", "userId", user)).
+using orders_of_fn = std::function<std::vector<store::entry>(std::string_view user)>;
+
 // GET /orders/{userId}: the user's orders in the entries' order (a store list is ordered
-// by id); [] for a user with none. 400 naming "userId" for an invalid user id.
-core::result<json::value> orders_for_user(const std::vector<store::entry>& orders,
-                                          std::string_view user_id);
+// by id); [] for a user with none. 400 naming "userId" for an invalid user id (nothing read).
+core::result<json::value> orders_for_user(const orders_of_fn& orders_of, std::string_view user_id);
 
 }  // namespace node::shop
